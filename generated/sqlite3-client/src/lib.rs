@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xdc47aa04b2dd28ca;
+    pub const MODEL_HASH: u64 = 0xa337614ccb02486b;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -10062,6 +10062,50 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// Calls `sqlite3_result_blob64`.
+        pub fn sqlite3_result_blob64(
+            &self,
+            arg0: Context,
+            arg1: &[u8],
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg1,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let () = self
+                .client
+                .call(
+                    149,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg1,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg2,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
         /// Calls `sqlite3_result_double`.
         pub fn sqlite3_result_double(
             &self,
@@ -10071,7 +10115,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    149,
+                    150,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10107,7 +10151,51 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    150,
+                    151,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg1,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg2,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_result_error16`.
+        pub fn sqlite3_result_error16(
+            &self,
+            arg0: Context,
+            arg1: &[u8],
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg1,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let () = self
+                .client
+                .call(
+                    152,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -10146,7 +10234,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    151,
+                    153,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10176,7 +10264,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    152,
+                    154,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10205,7 +10293,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    153,
+                    155,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10235,7 +10323,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    154,
+                    156,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10266,7 +10354,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    155,
+                    157,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10296,7 +10384,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    156,
+                    158,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10335,7 +10423,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    157,
+                    159,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10371,7 +10459,183 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    158,
+                    160,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg1,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg2,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_result_text16`.
+        pub fn sqlite3_result_text16(
+            &self,
+            arg0: Context,
+            arg1: &[u8],
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg1,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let () = self
+                .client
+                .call(
+                    161,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg1,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg2,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_result_text16be`.
+        pub fn sqlite3_result_text16be(
+            &self,
+            arg0: Context,
+            arg1: &[u8],
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg1,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let () = self
+                .client
+                .call(
+                    162,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg1,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg2,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_result_text16le`.
+        pub fn sqlite3_result_text16le(
+            &self,
+            arg0: Context,
+            arg1: &[u8],
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg1,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let () = self
+                .client
+                .call(
+                    163,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg1,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg2,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_result_text64`.
+        pub fn sqlite3_result_text64(
+            &self,
+            arg0: Context,
+            arg1: &[u8],
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg1,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let () = self
+                .client
+                .call(
+                    164,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -10410,7 +10674,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    159,
+                    165,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -10441,7 +10705,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    160,
+                    166,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -10472,7 +10736,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    161,
+                    167,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -10511,7 +10775,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147525121u32,
+                            2147526657u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -10520,7 +10784,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    162,
+                    168,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -10595,7 +10859,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_piSize) = self
                 .client
                 .call(
-                    163,
+                    169,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -10729,7 +10993,7 @@ mod __dllgen {
                 .extend(
                     xAuth
                         .map(|__dllgen_f| (
-                            2147525633u32,
+                            2147527169u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -10738,7 +11002,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    164,
+                    170,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -10785,7 +11049,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    165,
+                    171,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10812,7 +11076,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    166,
+                    172,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -10853,7 +11117,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    167,
+                    173,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -10896,7 +11160,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_zBuf) = self
                 .client
                 .call(
-                    168,
+                    174,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -10952,7 +11216,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    169,
+                    175,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -11042,7 +11306,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    170,
+                    176,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -11076,7 +11340,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    171,
+                    177,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -11150,7 +11414,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    172,
+                    178,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -11209,7 +11473,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    173,
+                    179,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -11249,7 +11513,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    174,
+                    180,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -11364,7 +11628,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    175,
+                    181,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11412,7 +11676,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    176,
+                    182,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11451,7 +11715,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    177,
+                    183,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -11527,7 +11791,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    178,
+                    184,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -11582,7 +11846,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    179,
+                    185,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -11622,7 +11886,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    180,
+                    186,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -11661,7 +11925,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    181,
+                    187,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11695,7 +11959,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    182,
+                    188,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -11759,7 +12023,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    183,
+                    189,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &s);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11820,7 +12084,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    184,
+                    190,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11865,7 +12129,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    185,
+                    191,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11900,7 +12164,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    186,
+                    192,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11954,7 +12218,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    187,
+                    193,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11983,7 +12247,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    188,
+                    194,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12015,7 +12279,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    189,
+                    195,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12063,7 +12327,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    190,
+                    196,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -12106,7 +12370,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    191,
+                    197,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -12163,7 +12427,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    192,
+                    198,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -12203,7 +12467,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    193,
+                    199,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -12249,7 +12513,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    194,
+                    200,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12367,7 +12631,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    195,
+                    201,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12440,7 +12704,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    196,
+                    202,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -12497,7 +12761,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    197,
+                    203,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -12563,7 +12827,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    198,
+                    204,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12595,7 +12859,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    199,
+                    205,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12662,7 +12926,7 @@ mod __dllgen {
                 .extend(
                     xTrace
                         .map(|__dllgen_f| (
-                            2147534849u32,
+                            2147536385u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12671,7 +12935,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    200,
+                    206,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12745,7 +13009,7 @@ mod __dllgen {
                 .extend(
                     callback
                         .map(|__dllgen_f| (
-                            2147535106u32,
+                            2147536642u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12754,7 +13018,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    201,
+                    207,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12796,7 +13060,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    202,
+                    208,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -12843,7 +13107,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    203,
+                    209,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12930,7 +13194,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147535873u32,
+                            2147537409u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12939,7 +13203,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    204,
+                    210,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12979,7 +13243,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    205,
+                    211,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13017,7 +13281,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    206,
+                    212,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13057,7 +13321,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    207,
+                    213,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -13160,7 +13424,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    208,
+                    214,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13333,7 +13597,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    209,
+                    215,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13367,7 +13631,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    210,
+                    216,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13399,7 +13663,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    211,
+                    217,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13431,7 +13695,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    212,
+                    218,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13475,7 +13739,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    213,
+                    219,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13507,7 +13771,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    214,
+                    220,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13539,7 +13803,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    215,
+                    221,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13568,7 +13832,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    216,
+                    222,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13600,7 +13864,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    217,
+                    223,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13632,7 +13896,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    218,
+                    224,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13664,7 +13928,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    219,
+                    225,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13696,7 +13960,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    220,
+                    226,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13735,7 +13999,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    221,
+                    227,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13770,7 +14034,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    222,
+                    228,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13808,7 +14072,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    223,
+                    229,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13843,7 +14107,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    224,
+                    230,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13880,7 +14144,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    225,
+                    231,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13915,7 +14179,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    226,
+                    232,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13973,7 +14237,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    227,
+                    233,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -14008,7 +14272,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    228,
+                    234,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &makeDflt);
@@ -14041,7 +14305,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    229,
+                    235,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -14100,7 +14364,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    230,
+                    236,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -14151,7 +14415,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    231,
+                    237,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -14277,7 +14541,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = self
                 .client
                 .call(
-                    232,
+                    238,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -14357,7 +14621,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147543297u32,
+                            2147544833u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -14366,7 +14630,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    233,
+                    239,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -14849,18 +15113,18 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147525121 => {
+            2147526657 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
                         Sqlite3RollbackHookArg1Kept,
                         _,
-                    >(__dllgen_reg, 2147525121, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147526657, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147525633 => {
+            2147527169 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -14884,7 +15148,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147525633,
+                        2147527169,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -14904,7 +15168,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147534849 => {
+            2147536385 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -14916,7 +15180,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147534849,
+                        2147536385,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -14926,7 +15190,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147535106 => {
+            2147536642 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: u32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -14944,7 +15208,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147535106,
+                        2147536642,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a0,
                             __dllgen_a2,
@@ -14956,7 +15220,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147535873 => {
+            2147537409 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -14977,7 +15241,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147535873,
+                        2147537409,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -14992,7 +15256,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147543297 => {
+            2147544833 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: Db = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -15010,7 +15274,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147543297,
+                        2147544833,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(

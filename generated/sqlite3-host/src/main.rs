@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xdc47aa04b2dd28ca;
+    const MODEL_HASH: u64 = 0xa337614ccb02486b;
     /// `sqlite3_user_data`, which gives kept callbacks their context, resolved at start-up.
     static __DLLGEN_CONTEXT_0: ::std::sync::atomic::AtomicUsize = ::std::sync::atomic::AtomicUsize::new(
         0,
@@ -1432,34 +1432,70 @@ mod __dllgen {
         i32,
         *const ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
-    type __DllgenFn150 = unsafe extern "C" fn(
+    type __DllgenFn149 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        u64,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
+    type __DllgenFn151 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn152 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn156 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn157 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
-    type __DllgenFn158 = unsafe extern "C" fn(
+    type __DllgenFn152 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+    ) -> ();
+    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn156 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn157 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn158 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn159 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
+    type __DllgenFn160 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn159 = unsafe extern "C" fn(
+    type __DllgenFn161 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn162 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn163 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn164 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        u64,
+        *const ::core::ffi::c_void,
+        u8,
+    ) -> ();
+    type __DllgenFn165 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn160 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn161 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
+    type __DllgenFn166 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn167 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
     /// The library calls this for `sqlite3_rollback_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_162_1(a0: *mut ::core::ffi::c_void) -> () {
+    unsafe extern "C" fn __dllgen_callback_168_1(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
@@ -1471,7 +1507,7 @@ mod __dllgen {
             return ();
         }
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147525121,
+            2147526657,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1485,21 +1521,21 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn162 = unsafe extern "C" fn(
+    type __DllgenFn168 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn163 = unsafe extern "C" fn(
+    type __DllgenFn169 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut i64,
         u32,
     ) -> *const u8;
-    type __DllgenHelper163 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper169 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `sqlite3_set_authorizer`'s `xAuth`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_164_1(
+    unsafe extern "C" fn __dllgen_callback_170_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1539,7 +1575,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a5)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147525633,
+            2147527169,
             &mut __dllgen_w,
             (1i64) as i32,
             |__dllgen_r| {
@@ -1553,7 +1589,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn164 = unsafe extern "C" fn(
+    type __DllgenFn170 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1567,53 +1603,53 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn165 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn166 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn167 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn168 = unsafe extern "C" fn(
+    type __DllgenFn171 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn172 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn173 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn174 = unsafe extern "C" fn(
         i32,
         *mut u8,
         *const u8,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn169 = unsafe extern "C" fn(i32) -> ();
-    type __DllgenFn170 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn171 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn172 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn173 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
-    type __DllgenFn174 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
-    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn176 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn180 = unsafe extern "C" fn(
+    type __DllgenFn175 = unsafe extern "C" fn(i32) -> ();
+    type __DllgenFn176 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn177 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn179 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
+    type __DllgenFn180 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
+    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn183 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn184 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn185 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn186 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
-    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
-    type __DllgenFn183 = unsafe extern "C" fn(
+    type __DllgenFn187 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
+    type __DllgenFn188 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
+    type __DllgenFn189 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
     ) -> ();
-    type __DllgenFn184 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn185 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper185 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn186 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn187 = unsafe extern "C" fn(
+    type __DllgenFn190 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper191 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn192 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn193 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn188 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn189 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn190 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn191 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn192 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
-    type __DllgenFn193 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
-    type __DllgenFn194 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn195 = unsafe extern "C" fn(
+    type __DllgenFn194 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn195 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn196 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn197 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn198 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
+    type __DllgenFn199 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
+    type __DllgenFn200 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn201 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -1624,13 +1660,13 @@ mod __dllgen {
         *mut i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn196 = unsafe extern "C" fn() -> ();
-    type __DllgenFn197 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn198 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn199 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn202 = unsafe extern "C" fn() -> ();
+    type __DllgenFn203 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn204 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn205 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     /// The library calls this for `sqlite3_trace`'s `xTrace`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_200_1(
+    unsafe extern "C" fn __dllgen_callback_206_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> () {
@@ -1650,7 +1686,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a1)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147534849,
+            2147536385,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1664,7 +1700,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn200 = unsafe extern "C" fn(
+    type __DllgenFn206 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
@@ -1673,7 +1709,7 @@ mod __dllgen {
     ) -> ();
     /// The library calls this for `sqlite3_trace_v2_stmt`'s `callback`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_201_2(
+    unsafe extern "C" fn __dllgen_callback_207_2(
         a0: u32,
         a1: *mut ::core::ffi::c_void,
         a2: *mut ::core::ffi::c_void,
@@ -1701,7 +1737,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147535106,
+            2147536642,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1715,7 +1751,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn201 = unsafe extern "C" fn(
+    type __DllgenFn207 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         u32,
         ::core::option::Option<
@@ -1728,17 +1764,17 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn202 = unsafe extern "C" fn(
+    type __DllgenFn208 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn203 = unsafe extern "C" fn(
+    type __DllgenFn209 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
     /// The library calls this for `sqlite3_update_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_204_1(
+    unsafe extern "C" fn __dllgen_callback_210_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1768,7 +1804,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147535873,
+            2147537409,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1782,7 +1818,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn204 = unsafe extern "C" fn(
+    type __DllgenFn210 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1795,55 +1831,55 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn205 = unsafe extern "C" fn(
+    type __DllgenFn211 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn206 = unsafe extern "C" fn(
+    type __DllgenFn212 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i64,
     ) -> i64;
-    type __DllgenFn207 = unsafe extern "C" fn(
+    type __DllgenFn213 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u8;
-    type __DllgenFn208 = unsafe extern "C" fn(
+    type __DllgenFn214 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn209 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper209_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn210 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
-    type __DllgenFn213 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-    ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper215_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
+    type __DllgenFn219 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
     type __DllgenFn220 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
-    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn224 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper224_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn225 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn224 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn225 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn226 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn227 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
-    type __DllgenFn228 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn229 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn230 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn231 = unsafe extern "C" fn(
+    type __DllgenFn227 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
+    type __DllgenFn228 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn229 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn230 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper230_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn231 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn232 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn233 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn234 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn235 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn236 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn237 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
-    type __DllgenFn232 = unsafe extern "C" fn(
+    type __DllgenFn238 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -1852,7 +1888,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_wal_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_233_1(
+    unsafe extern "C" fn __dllgen_callback_239_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
         a2: *const u8,
@@ -1880,7 +1916,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147543297,
+            2147544833,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1894,7 +1930,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn233 = unsafe extern "C" fn(
+    type __DllgenFn239 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -2081,13 +2117,13 @@ mod __dllgen {
         __dllgen_f161: __DllgenFn161,
         __dllgen_f162: __DllgenFn162,
         __dllgen_f163: __DllgenFn163,
-        __dllgen_helper163: __DllgenHelper163,
         __dllgen_f164: __DllgenFn164,
         __dllgen_f165: __DllgenFn165,
         __dllgen_f166: __DllgenFn166,
         __dllgen_f167: __DllgenFn167,
         __dllgen_f168: __DllgenFn168,
         __dllgen_f169: __DllgenFn169,
+        __dllgen_helper169: __DllgenHelper169,
         __dllgen_f170: __DllgenFn170,
         __dllgen_f171: __DllgenFn171,
         __dllgen_f172: __DllgenFn172,
@@ -2104,13 +2140,13 @@ mod __dllgen {
         __dllgen_f183: __DllgenFn183,
         __dllgen_f184: __DllgenFn184,
         __dllgen_f185: __DllgenFn185,
-        __dllgen_helper185: __DllgenHelper185,
         __dllgen_f186: __DllgenFn186,
         __dllgen_f187: __DllgenFn187,
         __dllgen_f188: __DllgenFn188,
         __dllgen_f189: __DllgenFn189,
         __dllgen_f190: __DllgenFn190,
         __dllgen_f191: __DllgenFn191,
+        __dllgen_helper191: __DllgenHelper191,
         __dllgen_f192: __DllgenFn192,
         __dllgen_f193: __DllgenFn193,
         __dllgen_f194: __DllgenFn194,
@@ -2129,13 +2165,13 @@ mod __dllgen {
         __dllgen_f207: __DllgenFn207,
         __dllgen_f208: __DllgenFn208,
         __dllgen_f209: __DllgenFn209,
-        __dllgen_helper209_len: __DllgenHelper209_len,
         __dllgen_f210: __DllgenFn210,
         __dllgen_f211: __DllgenFn211,
         __dllgen_f212: __DllgenFn212,
         __dllgen_f213: __DllgenFn213,
         __dllgen_f214: __DllgenFn214,
         __dllgen_f215: __DllgenFn215,
+        __dllgen_helper215_len: __DllgenHelper215_len,
         __dllgen_f216: __DllgenFn216,
         __dllgen_f217: __DllgenFn217,
         __dllgen_f218: __DllgenFn218,
@@ -2145,16 +2181,22 @@ mod __dllgen {
         __dllgen_f222: __DllgenFn222,
         __dllgen_f223: __DllgenFn223,
         __dllgen_f224: __DllgenFn224,
-        __dllgen_helper224_len: __DllgenHelper224_len,
         __dllgen_f225: __DllgenFn225,
         __dllgen_f226: __DllgenFn226,
         __dllgen_f227: __DllgenFn227,
         __dllgen_f228: __DllgenFn228,
         __dllgen_f229: __DllgenFn229,
         __dllgen_f230: __DllgenFn230,
+        __dllgen_helper230_len: __DllgenHelper230_len,
         __dllgen_f231: __DllgenFn231,
         __dllgen_f232: __DllgenFn232,
         __dllgen_f233: __DllgenFn233,
+        __dllgen_f234: __DllgenFn234,
+        __dllgen_f235: __DllgenFn235,
+        __dllgen_f236: __DllgenFn236,
+        __dllgen_f237: __DllgenFn237,
+        __dllgen_f238: __DllgenFn238,
+        __dllgen_f239: __DllgenFn239,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -10801,6 +10843,67 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg1,
+                        __dllgen_a_arg2 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f149 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_blob64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f149)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                150 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_arg1: f64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -10816,7 +10919,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f149 as *const ::core::ffi::c_void,
+                                self.__dllgen_f150 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_double`",
                             );
@@ -10826,7 +10929,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f149)(
+                                .__dllgen_f150)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10840,7 +10943,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                150 => {
+                151 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10874,7 +10977,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f150 as *const ::core::ffi::c_void,
+                                self.__dllgen_f151 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error`",
                             );
@@ -10884,57 +10987,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f150)(
+                                .__dllgen_f151)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                151 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f151 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_code`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f151)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -10954,6 +11010,18 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg1,
+                        __dllgen_a_arg2 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -10961,12 +11029,16 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f152 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_nomem`",
+                                "`sqlite3_result_error16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10976,6 +11048,8 @@ mod __dllgen {
                             (self
                                 .__dllgen_f152)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
                             ),
                         );
                         __dllgen_r
@@ -10988,47 +11062,6 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 153 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f153 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_toobig`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f153)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                154 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11051,9 +11084,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                self.__dllgen_f153 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int`",
+                                "`sqlite3_result_error_code`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11061,7 +11094,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f154)(
+                                .__dllgen_f153)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -11075,7 +11108,136 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
+                154 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_error_nomem`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f154)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
                 155 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f155 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_error_toobig`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f155)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                156 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f156 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_int`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f156)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                157 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11098,97 +11260,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f155 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int64`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f155)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                156 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f156 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_null`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f156)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                157 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: u32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .call::<
-                                (),
-                            >(
                                 self.__dllgen_f157 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_subtype`",
+                                "`sqlite3_result_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11211,6 +11285,94 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 158 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_null`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f158)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                159 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_subtype`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f159)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                160 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11245,7 +11407,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                self.__dllgen_f160 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_text`",
                             );
@@ -11255,7 +11417,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f158)(
+                                .__dllgen_f160)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -11271,7 +11433,253 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                159 => {
+                161 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg1,
+                        __dllgen_a_arg2 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_text16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f161)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                162 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg1,
+                        __dllgen_a_arg2 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_text16be`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f162)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                163 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg1,
+                        __dllgen_a_arg2 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_text16le`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f163)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                164 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg1,
+                        __dllgen_a_arg2 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .push(1i64 as u8)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f164 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_text64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f164)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                                1i64 as u8,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                165 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11298,7 +11706,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                self.__dllgen_f165 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_value`",
                             );
@@ -11308,7 +11716,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f159)(
+                                .__dllgen_f165)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -11327,7 +11735,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                160 => {
+                166 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11350,7 +11758,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f160 as *const ::core::ffi::c_void,
+                                self.__dllgen_f166 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob`",
                             );
@@ -11360,7 +11768,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f160)(
+                                .__dllgen_f166)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -11374,7 +11782,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                161 => {
+                167 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11397,7 +11805,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                self.__dllgen_f167 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob64`",
                             );
@@ -11407,7 +11815,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f161)(
+                                .__dllgen_f167)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -11422,7 +11830,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                162 => {
+                168 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11450,7 +11858,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_162_1
+                                        __dllgen_callback_168_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
@@ -11458,7 +11866,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                self.__dllgen_f168 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_rollback_hook`",
                             );
@@ -11468,11 +11876,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f162)(
+                                .__dllgen_f168)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_162_1
+                                        __dllgen_callback_168_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -11493,7 +11901,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                163 => {
+                169 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11526,7 +11934,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                self.__dllgen_f169 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_serialize`",
                             );
@@ -11536,7 +11944,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f163)(
+                                .__dllgen_f169)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -11567,7 +11975,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper163)(
+                                .__dllgen_helper169)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
@@ -11580,7 +11988,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                164 => {
+                170 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11608,7 +12016,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_164_1
+                                        __dllgen_callback_170_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -11623,7 +12031,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f164 as *const ::core::ffi::c_void,
+                                self.__dllgen_f170 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_authorizer`",
                             );
@@ -11633,11 +12041,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f164)(
+                                .__dllgen_f170)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_164_1
+                                        __dllgen_callback_170_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -11666,7 +12074,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                165 => {
+                171 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11689,7 +12097,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f165 as *const ::core::ffi::c_void,
+                                self.__dllgen_f171 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_last_insert_rowid`",
                             );
@@ -11699,7 +12107,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f165)(
+                                .__dllgen_f171)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -11713,7 +12121,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                166 => {
+                172 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -11722,7 +12130,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f166 as *const ::core::ffi::c_void,
+                                self.__dllgen_f172 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_shutdown`",
                             );
@@ -11730,13 +12138,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f166)());
+                        >::Ok((self.__dllgen_f172)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                167 => {
+                173 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11750,7 +12158,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f167 as *const ::core::ffi::c_void,
+                                self.__dllgen_f173 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sleep`",
                             );
@@ -11758,13 +12166,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f167)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f173)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                168 => {
+                174 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -11804,7 +12212,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f168 as *const ::core::ffi::c_void,
+                                self.__dllgen_f174 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_snprintf_str`",
                             );
@@ -11814,7 +12222,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f168)(
+                                .__dllgen_f174)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_zBuf,
@@ -11841,7 +12249,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                169 => {
+                175 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11855,7 +12263,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f169 as *const ::core::ffi::c_void,
+                                self.__dllgen_f175 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit`",
                             );
@@ -11863,12 +12271,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f169)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f175)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                170 => {
+                176 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11882,7 +12290,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f170 as *const ::core::ffi::c_void,
+                                self.__dllgen_f176 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit64`",
                             );
@@ -11890,13 +12298,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f170)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f176)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                171 => {
+                177 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -11905,7 +12313,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f171 as *const ::core::ffi::c_void,
+                                self.__dllgen_f177 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -11913,7 +12321,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f171)());
+                        >::Ok((self.__dllgen_f177)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -11923,7 +12331,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                172 => {
+                178 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11941,7 +12349,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f172 as *const ::core::ffi::c_void,
+                                self.__dllgen_f178 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -11951,7 +12359,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f172)(
+                                .__dllgen_f178)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -11969,7 +12377,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                173 => {
+                179 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -12006,7 +12414,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f173 as *const ::core::ffi::c_void,
+                                self.__dllgen_f179 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status`",
                             );
@@ -12016,7 +12424,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f173)(
+                                .__dllgen_f179)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -12056,7 +12464,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                174 => {
+                180 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -12093,7 +12501,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f174 as *const ::core::ffi::c_void,
+                                self.__dllgen_f180 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status64`",
                             );
@@ -12103,7 +12511,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f174)(
+                                .__dllgen_f180)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -12143,7 +12551,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                175 => {
+                181 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12163,7 +12571,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f175 as *const ::core::ffi::c_void,
+                                self.__dllgen_f181 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -12173,7 +12581,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f175)(
+                                .__dllgen_f181)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12201,7 +12609,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                176 => {
+                182 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12219,7 +12627,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f176 as *const ::core::ffi::c_void,
+                                self.__dllgen_f182 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_busy`",
                             );
@@ -12229,7 +12637,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f176)(
+                                .__dllgen_f182)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12243,7 +12651,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                177 => {
+                183 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12261,7 +12669,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f177 as *const ::core::ffi::c_void,
+                                self.__dllgen_f183 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_isexplain`",
                             );
@@ -12271,7 +12679,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f177)(
+                                .__dllgen_f183)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -12285,7 +12693,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                178 => {
+                184 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12303,7 +12711,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f178 as *const ::core::ffi::c_void,
+                                self.__dllgen_f184 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_readonly`",
                             );
@@ -12313,7 +12721,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f178)(
+                                .__dllgen_f184)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -12327,7 +12735,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                179 => {
+                185 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12355,7 +12763,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f179 as *const ::core::ffi::c_void,
+                                self.__dllgen_f185 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_status`",
                             );
@@ -12365,7 +12773,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f179)(
+                                .__dllgen_f185)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 __dllgen_a_resetFlg,
@@ -12381,7 +12789,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                180 => {
+                186 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12415,7 +12823,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f180 as *const ::core::ffi::c_void,
+                                self.__dllgen_f186 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_append`",
                             );
@@ -12425,7 +12833,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f180)(
+                                .__dllgen_f186)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
                                 __dllgen_a_N,
@@ -12440,7 +12848,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                181 => {
+                187 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12464,7 +12872,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f181 as *const ::core::ffi::c_void,
+                                self.__dllgen_f187 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendall`",
                             );
@@ -12474,7 +12882,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f181)(
+                                .__dllgen_f187)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
                             ),
@@ -12488,7 +12896,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                182 => {
+                188 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12516,7 +12924,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f182 as *const ::core::ffi::c_void,
+                                self.__dllgen_f188 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendchar`",
                             );
@@ -12526,7 +12934,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f182)(
+                                .__dllgen_f188)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                                 __dllgen_a_C,
@@ -12541,7 +12949,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                183 => {
+                189 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_s = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12571,7 +12979,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f183 as *const ::core::ffi::c_void,
+                                self.__dllgen_f189 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendf_str`",
                             );
@@ -12581,7 +12989,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f183)(
+                                .__dllgen_f189)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -12598,7 +13006,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                184 => {
+                190 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12616,7 +13024,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f184 as *const ::core::ffi::c_void,
+                                self.__dllgen_f190 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_errcode`",
                             );
@@ -12626,7 +13034,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f184)(
+                                .__dllgen_f190)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12640,7 +13048,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                185 => {
+                191 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12658,7 +13066,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f185 as *const ::core::ffi::c_void,
+                                self.__dllgen_f191 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_finish`",
                             );
@@ -12668,7 +13076,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f185)(
+                                .__dllgen_f191)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12687,14 +13095,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper185)(
+                                .__dllgen_helper191)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                186 => {
+                192 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12712,7 +13120,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f186 as *const ::core::ffi::c_void,
+                                self.__dllgen_f192 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_length`",
                             );
@@ -12722,7 +13130,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f186)(
+                                .__dllgen_f192)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12736,7 +13144,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                187 => {
+                193 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12756,7 +13164,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f187 as *const ::core::ffi::c_void,
+                                self.__dllgen_f193 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_new`",
                             );
@@ -12766,7 +13174,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f187)(
+                                .__dllgen_f193)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12798,7 +13206,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                188 => {
+                194 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12816,7 +13224,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f188 as *const ::core::ffi::c_void,
+                                self.__dllgen_f194 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_reset`",
                             );
@@ -12826,7 +13234,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f188)(
+                                .__dllgen_f194)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12839,7 +13247,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                189 => {
+                195 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12857,7 +13265,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f189 as *const ::core::ffi::c_void,
+                                self.__dllgen_f195 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_value`",
                             );
@@ -12867,7 +13275,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f189)(
+                                .__dllgen_f195)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12885,7 +13293,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                190 => {
+                196 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -12906,7 +13314,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f190 as *const ::core::ffi::c_void,
+                                self.__dllgen_f196 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strglob`",
                             );
@@ -12916,7 +13324,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f190)(
+                                .__dllgen_f196)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -12928,7 +13336,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                191 => {
+                197 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -12949,7 +13357,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f191 as *const ::core::ffi::c_void,
+                                self.__dllgen_f197 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stricmp`",
                             );
@@ -12959,7 +13367,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f191)(
+                                .__dllgen_f197)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -12969,7 +13377,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                192 => {
+                198 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -12995,7 +13403,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f192 as *const ::core::ffi::c_void,
+                                self.__dllgen_f198 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strlike`",
                             );
@@ -13005,7 +13413,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f192)(
+                                .__dllgen_f198)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -13018,7 +13426,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                193 => {
+                199 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -13044,7 +13452,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f193 as *const ::core::ffi::c_void,
+                                self.__dllgen_f199 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strnicmp`",
                             );
@@ -13054,7 +13462,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f193)(
+                                .__dllgen_f199)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -13065,7 +13473,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                194 => {
+                200 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13083,7 +13491,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                self.__dllgen_f200 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_system_errno`",
                             );
@@ -13093,7 +13501,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f194)(
+                                .__dllgen_f200)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13107,7 +13515,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                195 => {
+                201 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13177,7 +13585,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f195 as *const ::core::ffi::c_void,
+                                self.__dllgen_f201 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_table_column_metadata`",
                             );
@@ -13187,7 +13595,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f195)(
+                                .__dllgen_f201)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -13266,7 +13674,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                196 => {
+                202 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -13275,7 +13683,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                self.__dllgen_f202 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_thread_cleanup`",
                             );
@@ -13283,12 +13691,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f196)());
+                        >::Ok((self.__dllgen_f202)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                197 => {
+                203 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -13297,7 +13705,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f197 as *const ::core::ffi::c_void,
+                                self.__dllgen_f203 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_threadsafe`",
                             );
@@ -13305,13 +13713,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f197)());
+                        >::Ok((self.__dllgen_f203)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                198 => {
+                204 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13329,7 +13737,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f198 as *const ::core::ffi::c_void,
+                                self.__dllgen_f204 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_total_changes`",
                             );
@@ -13339,7 +13747,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f198)(
+                                .__dllgen_f204)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13353,7 +13761,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                199 => {
+                205 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13371,7 +13779,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f199 as *const ::core::ffi::c_void,
+                                self.__dllgen_f205 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_total_changes64`",
                             );
@@ -13381,7 +13789,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f199)(
+                                .__dllgen_f205)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13395,7 +13803,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                200 => {
+                206 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13423,7 +13831,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_200_1
+                                        __dllgen_callback_206_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                             )
@@ -13431,7 +13839,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f200 as *const ::core::ffi::c_void,
+                                self.__dllgen_f206 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace`",
                             );
@@ -13441,11 +13849,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f200)(
+                                .__dllgen_f206)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_200_1
+                                        __dllgen_callback_206_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -13466,7 +13874,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                201 => {
+                207 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13493,7 +13901,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_201_2
+                                        __dllgen_callback_207_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -13506,7 +13914,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f201 as *const ::core::ffi::c_void,
+                                self.__dllgen_f207 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace_v2_stmt`",
                             );
@@ -13516,12 +13924,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f201)(
+                                .__dllgen_f207)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1i64 as u32,
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_201_2
+                                        __dllgen_callback_207_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -13548,7 +13956,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                202 => {
+                208 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13575,7 +13983,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f202 as *const ::core::ffi::c_void,
+                                self.__dllgen_f208 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_transfer_bindings`",
                             );
@@ -13585,7 +13993,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f202)(
+                                .__dllgen_f208)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -13605,7 +14013,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                203 => {
+                209 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13631,7 +14039,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f203 as *const ::core::ffi::c_void,
+                                self.__dllgen_f209 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_txn_state`",
                             );
@@ -13641,7 +14049,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f203)(
+                                .__dllgen_f209)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -13658,7 +14066,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                204 => {
+                210 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13686,7 +14094,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_204_1
+                                        __dllgen_callback_210_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -13700,7 +14108,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f204 as *const ::core::ffi::c_void,
+                                self.__dllgen_f210 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_update_hook`",
                             );
@@ -13710,11 +14118,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f204)(
+                                .__dllgen_f210)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_204_1
+                                        __dllgen_callback_210_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -13741,7 +14149,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                205 => {
+                211 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13770,7 +14178,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f205 as *const ::core::ffi::c_void,
+                                self.__dllgen_f211 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_boolean`",
                             );
@@ -13780,7 +14188,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f205)(
+                                .__dllgen_f211)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -13798,7 +14206,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                206 => {
+                212 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13827,7 +14235,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f206 as *const ::core::ffi::c_void,
+                                self.__dllgen_f212 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_int64`",
                             );
@@ -13837,7 +14245,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f206)(
+                                .__dllgen_f212)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -13853,7 +14261,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                207 => {
+                213 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13874,7 +14282,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f207 as *const ::core::ffi::c_void,
+                                self.__dllgen_f213 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_key`",
                             );
@@ -13884,7 +14292,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f207)(
+                                .__dllgen_f213)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 __dllgen_a_N,
                             ),
@@ -13903,7 +14311,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                208 => {
+                214 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13927,7 +14335,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f208 as *const ::core::ffi::c_void,
+                                self.__dllgen_f214 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_parameter`",
                             );
@@ -13937,7 +14345,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f208)(
+                                .__dllgen_f214)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -13958,7 +14366,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                209 => {
+                215 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13976,298 +14384,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f209 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_blob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f209)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper209_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                210 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f210 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f210)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                211 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f211 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes16`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f211)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                212 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                f64,
-                            >(
-                                self.__dllgen_f212 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_double`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f212)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                213 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *mut ::core::ffi::c_void,
-                            >(
-                                self.__dllgen_f213 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_dup`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f213)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Null,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::handle::put_c(
-                        __dllgen_out,
-                        8,
-                        __dllgen_ret,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                214 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f214 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_encoding`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f214)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                215 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        true,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
                                 self.__dllgen_f215 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_free`",
+                                "`sqlite3_value_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14284,8 +14403,26 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         8,
-                        true,
+                        false,
                     );
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper215_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 216 => {
@@ -14308,7 +14445,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f216 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_frombind`",
+                                "`sqlite3_value_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14350,7 +14487,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f217 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int`",
+                                "`sqlite3_value_bytes16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14388,11 +14525,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                f64,
                             >(
                                 self.__dllgen_f218 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int64`",
+                                "`sqlite3_value_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14423,6 +14560,8 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
@@ -14430,11 +14569,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                *mut ::core::ffi::c_void,
                             >(
                                 self.__dllgen_f219 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_nochange`",
+                                "`sqlite3_value_dup`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14448,12 +14587,30 @@ mod __dllgen {
                         );
                         __dllgen_r
                     }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        8,
+                        __dllgen_ret,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 220 => {
@@ -14476,7 +14633,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f220 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_numeric_type`",
+                                "`sqlite3_value_encoding`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14504,7 +14661,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         8,
                         false,
-                        false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -14514,11 +14671,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                u32,
+                                (),
                             >(
                                 self.__dllgen_f221 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_subtype`",
+                                "`sqlite3_value_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14535,9 +14692,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         8,
-                        false,
+                        true,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 222 => {
@@ -14556,11 +14712,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                i32,
                             >(
                                 self.__dllgen_f222 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text`",
+                                "`sqlite3_value_frombind`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14579,11 +14735,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 223 => {
@@ -14602,11 +14754,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                i32,
                             >(
                                 self.__dllgen_f223 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16`",
+                                "`sqlite3_value_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14625,11 +14777,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 224 => {
@@ -14648,11 +14796,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                i64,
                             >(
                                 self.__dllgen_f224 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16be`",
+                                "`sqlite3_value_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14671,24 +14819,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper224_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 225 => {
@@ -14707,11 +14838,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                i32,
                             >(
                                 self.__dllgen_f225 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16le`",
+                                "`sqlite3_value_nochange`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14730,11 +14861,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 226 => {
@@ -14757,7 +14884,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f226 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_type`",
+                                "`sqlite3_value_numeric_type`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14781,6 +14908,287 @@ mod __dllgen {
                 }
                 227 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f227 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_subtype`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f227)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                228 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f228 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f228)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                229 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f229 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f229)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                230 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f230 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16be`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f230)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper230_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                231 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f231 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16le`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f231)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                232 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f232 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f232)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                233 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zVfsName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, true)?;
@@ -14798,7 +15206,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f227 as *const ::core::ffi::c_void,
+                                self.__dllgen_f233 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_find`",
                             );
@@ -14808,7 +15216,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f227)(
+                                .__dllgen_f233)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zVfsName,
                                 ),
@@ -14837,7 +15245,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                228 => {
+                234 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14860,7 +15268,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f228 as *const ::core::ffi::c_void,
+                                self.__dllgen_f234 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_register`",
                             );
@@ -14870,7 +15278,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f228)(
+                                .__dllgen_f234)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_makeDflt,
                             ),
@@ -14885,7 +15293,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                229 => {
+                235 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14903,7 +15311,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f229 as *const ::core::ffi::c_void,
+                                self.__dllgen_f235 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_unregister`",
                             );
@@ -14913,7 +15321,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f229)(
+                                .__dllgen_f235)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -14927,7 +15335,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                230 => {
+                236 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14948,7 +15356,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f230 as *const ::core::ffi::c_void,
+                                self.__dllgen_f236 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_autocheckpoint`",
                             );
@@ -14958,7 +15366,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f230)(
+                                .__dllgen_f236)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -14973,7 +15381,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                231 => {
+                237 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14995,7 +15403,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f231 as *const ::core::ffi::c_void,
+                                self.__dllgen_f237 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint`",
                             );
@@ -15005,7 +15413,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f231)(
+                                .__dllgen_f237)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                             ),
@@ -15020,7 +15428,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                232 => {
+                238 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -15063,7 +15471,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f232 as *const ::core::ffi::c_void,
+                                self.__dllgen_f238 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint_v2`",
                             );
@@ -15073,7 +15481,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f232)(
+                                .__dllgen_f238)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                                 __dllgen_a_eMode,
@@ -15105,7 +15513,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                233 => {
+                239 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -15133,7 +15541,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_233_1
+                                        __dllgen_callback_239_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -15146,7 +15554,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f233 as *const ::core::ffi::c_void,
+                                self.__dllgen_f239 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_hook`",
                             );
@@ -15156,11 +15564,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f233)(
+                                .__dllgen_f239)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_233_1
+                                        __dllgen_callback_239_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -15356,8 +15764,10 @@ mod __dllgen {
                         "sqlite3_reset",
                         "sqlite3_reset_auto_extension",
                         "sqlite3_result_blob",
+                        "sqlite3_result_blob64",
                         "sqlite3_result_double",
                         "sqlite3_result_error",
+                        "sqlite3_result_error16",
                         "sqlite3_result_error_code",
                         "sqlite3_result_error_nomem",
                         "sqlite3_result_error_toobig",
@@ -15366,6 +15776,10 @@ mod __dllgen {
                         "sqlite3_result_null",
                         "sqlite3_result_subtype",
                         "sqlite3_result_text",
+                        "sqlite3_result_text16",
+                        "sqlite3_result_text16be",
+                        "sqlite3_result_text16le",
+                        "sqlite3_result_text64",
                         "sqlite3_result_value",
                         "sqlite3_result_zeroblob",
                         "sqlite3_result_zeroblob64",
@@ -16143,10 +16557,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn163,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper163: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper163,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f164: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn164,
@@ -16170,6 +16580,10 @@ mod __dllgen {
                     __dllgen_f169: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn169,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper169: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper169,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f170: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -16235,10 +16649,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn185,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper185: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper185,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f186: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn186,
@@ -16262,6 +16672,10 @@ mod __dllgen {
                     __dllgen_f191: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn191,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper191: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper191,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f192: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -16335,10 +16749,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn209,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper209_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper209_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f210: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn210,
@@ -16362,6 +16772,10 @@ mod __dllgen {
                     __dllgen_f215: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn215,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper215_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper215_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f216: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -16399,10 +16813,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn224,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper224_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper224_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f225: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn225,
@@ -16427,6 +16837,10 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn230,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper230_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper230_len,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f231: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn231,
@@ -16438,6 +16852,30 @@ mod __dllgen {
                     __dllgen_f233: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn233,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f234: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn234,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f235: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn235,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f236: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn236,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f237: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn237,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f238: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn238,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f239: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn239,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -293,6 +293,34 @@ pub fn run(s: &Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> usize {
     assert_eq!(rows(s, db, "SELECT half_é(9)"), Ok(vec!["4".into()]), "named in UTF-16");
     assert_eq!(s.client().kept().len(), held + 3, "all kept until the database closes");
 
+    // Results with 64-bit lengths, and UTF-16 text in each byte order (as bytes).
+    let utf16 = |text: &str, big: bool| -> Vec<u8> {
+        text.encode_utf16().flat_map(|u| if big { u.to_be_bytes() } else { u.to_le_bytes() }).collect()
+    };
+    let native_le = cfg!(target_endian = "little");
+    type Give = fn(&Sqlite3, Context, &dyn Fn(&str, bool) -> Vec<u8>, bool);
+    let results: [(&str, Give); 6] = [
+        ("b64", |s, c, _, _| s.sqlite3_result_blob64(c, &[1, 2, 0xfe]).unwrap()),
+        ("t64", |s, c, _, _| s.sqlite3_result_text64(c, "sixty-four é".as_bytes()).unwrap()),
+        ("t16", |s, c, u, le| s.sqlite3_result_text16(c, &u("sixteen é", !le)).unwrap()),
+        ("t16le", |s, c, u, _| s.sqlite3_result_text16le(c, &u("little é", false)).unwrap()),
+        ("t16be", |s, c, u, _| s.sqlite3_result_text16be(c, &u("big é", true)).unwrap()),
+        ("e16", |s, c, u, le| s.sqlite3_result_error16(c, &u("refused in UTF-16", !le)).unwrap()),
+    ];
+    for (name, give) in results {
+        let weak = Arc::downgrade(s);
+        let f = move |ctx: Context, _: i32, _: &[Value]| {
+            let s = weak.upgrade().expect("the client");
+            give(&s, ctx, &utf16, native_le);
+        };
+        assert_eq!(create_ours(name, 0, Some(Box::new(f))), Ok(SQLITE_OK));
+    }
+    assert_eq!(
+        rows(s, db, "SELECT hex(b64()), t64(), t16(), t16le(), t16be()"),
+        Ok(vec!["0102FE|sixty-four é|sixteen é|little é|big é".to_string()])
+    );
+    assert_eq!(rows(s, db, "SELECT e16()"), Err("refused in UTF-16".into()));
+
     // A context kept past its callback is refused, not dangling.
     let kept: Arc<Mutex<Option<Context>>> = Arc::default();
     let (weak, k) = (Arc::downgrade(s), kept.clone());
