@@ -204,6 +204,17 @@ fn nexec(n: &Native, db: P, sql: &str) -> i32 {
 }
 
 /// Runs `sql` through the client; its status.
+/// The first column of each row `sql` gives through the client (`exec`'s row callback).
+fn first_column(s: &Sqlite3, db: Db, sql: &str) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
+        rows.push(v[0].clone().unwrap_or_default());
+        0
+    };
+    assert_eq!(s.sqlite3_exec(db, sql, Some(&mut cb)).unwrap().0, SQLITE_OK, "{sql}");
+    rows
+}
+
 fn sexec(s: &Sqlite3, db: Db, sql: &str) -> i32 {
     s.sqlite3_exec(db, sql, None).unwrap().0
 }
@@ -434,12 +445,7 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
         SQLITE_OK
     );
     let order = "SELECT a FROM t ORDER BY a COLLATE rev";
-    let mut ours_rows = Vec::new();
-    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
-        ours_rows.push(v[0].clone().unwrap_or_default());
-        0
-    };
-    assert_eq!(s.sqlite3_exec(db, order, Some(&mut cb)).unwrap().0, SQLITE_OK);
+    let ours_rows = first_column(s, db, order);
     let theirs_rows = native_rows(d, ndb, order);
     assert_eq!(ours_rows, theirs_rows);
     let mut descending = theirs_rows.clone();
@@ -464,12 +470,7 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
     assert_eq!(s.sqlite3_create_collation(db, "rev_old", 1, Some(Box::new(rev_old))), Ok(SQLITE_OK));
     assert_eq!((n.create_collation)(ndb, c("rev_old").as_ptr(), 1, null_mut(), n_reverse), SQLITE_OK);
     let order_old = "SELECT a FROM t ORDER BY a COLLATE rev_old";
-    let mut ours_rows = Vec::new();
-    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
-        ours_rows.push(v[0].clone().unwrap_or_default());
-        0
-    };
-    assert_eq!(s.sqlite3_exec(db, order_old, Some(&mut cb)).unwrap().0, SQLITE_OK);
+    let ours_rows = first_column(s, db, order_old);
     assert_eq!(ours_rows, native_rows(d, ndb, order_old));
     assert_eq!(ours_rows, descending, "in the old interface's collation's order");
     let fwd_old = move |_: i32, a: &[u8], _: i32, b: &[u8]| {
@@ -495,12 +496,7 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
     let native_p: P = std::ptr::from_ref(&*native_ctx).cast_mut().cast();
     assert_eq!((n.collation_needed)(ndb, native_p, Some(n_needed)), SQLITE_OK);
     let order_late = "SELECT a FROM t ORDER BY a COLLATE made_late";
-    let mut ours_rows = Vec::new();
-    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
-        ours_rows.push(v[0].clone().unwrap_or_default());
-        0
-    };
-    assert_eq!(s.sqlite3_exec(db, order_late, Some(&mut cb)).unwrap().0, SQLITE_OK);
+    let ours_rows = first_column(s, db, order_late);
     assert_eq!(ours_rows, native_rows(d, ndb, order_late));
     assert_eq!(ours_rows, descending, "created on demand, reversed");
     assert_eq!(lines(&ours_log), *native_ctx.0.lock().unwrap(), "asked for the same name, the same way");
@@ -519,12 +515,7 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
     let native16_p: P = std::ptr::from_ref(&*native16).cast_mut().cast();
     assert_eq!((n.collation_needed16)(ndb, native16_p, Some(n_needed16)), SQLITE_OK);
     let order16 = "SELECT a FROM t ORDER BY a COLLATE made_late_é";
-    let mut ours_rows = Vec::new();
-    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
-        ours_rows.push(v[0].clone().unwrap_or_default());
-        0
-    };
-    assert_eq!(s.sqlite3_exec(db, order16, Some(&mut cb)).unwrap().0, SQLITE_OK);
+    let ours_rows = first_column(s, db, order16);
     assert_eq!(ours_rows, native_rows(d, ndb, order16));
     assert_eq!(ours_rows, descending, "created on demand through UTF-16, reversed");
     assert_eq!(lines(&ours_log), *native16.0.lock().unwrap(), "the same name, in UTF-16");

@@ -11,9 +11,11 @@ use std::ffi::{c_char, c_long, c_ulong, c_void, CStr, CString};
 mod stream;
 
 #[cfg(not(windows))]
-use zlib_client::{Error, GzHeaderOut, GzHeaderS as GzHeader, ZStreamS as ZStream, Zlib};
+use zlib_client::{Error, GzFile, GzHeaderOut, GzHeaderS as GzHeader, ZStreamS as ZStream, Zlib};
 #[cfg(windows)]
-use zlib_win_client::{Error, GzHeaderOut, GzHeaderS as GzHeader, ZStreamS as ZStream, ZlibWin as Zlib};
+use zlib_win_client::{
+    Error, GzFile, GzHeaderOut, GzHeaderS as GzHeader, ZStreamS as ZStream, ZlibWin as Zlib,
+};
 
 /// `uLong` and `z_off_t` in the 64-bit build.
 type UL = c_ulong;
@@ -293,14 +295,7 @@ fn main() {
     let first = z.gzgetc(f).unwrap();
     assert_eq!(first, i32::from(text[0]));
     assert_eq!(z.gzungetc(first, f).unwrap(), first);
-    let mut read = Vec::new();
-    loop {
-        let chunk = z.gzread(f, 65_536).unwrap();
-        if chunk.is_empty() {
-            break;
-        }
-        read.extend_from_slice(&chunk);
-    }
+    let read = gz_read_rest(&z, f);
     assert!(read == text, "what was written natively reads back through the client");
     assert_eq!(z.gzeof(f).unwrap(), 1);
     assert_eq!(z.gzrewind(f).unwrap(), 0);
@@ -343,14 +338,7 @@ fn main() {
         let mut r = std::fs::File::open(&prefixed).unwrap();
         r.seek(SeekFrom::Start(6)).unwrap();
         let f = z.gzdopen(r.into(), "rb").unwrap();
-        let mut read = Vec::new();
-        loop {
-            let chunk = z.gzread(f, 65_536).unwrap();
-            if chunk.is_empty() {
-                break;
-            }
-            read.extend_from_slice(&chunk);
-        }
+        let read = gz_read_rest(&z, f);
         assert!(read == text, "read from where this process left the file");
         assert_eq!(z.gzclose(f).unwrap(), 0);
         // A mode zlib refuses: NULL, and the host closes the duplicate it took.
@@ -439,4 +427,16 @@ fn main() {
     println!("ok: gz files, also through a descriptor of this process (gzdopen)");
 
     stream::check(&z, &stream::Native::new(&direct));
+}
+
+/// What is left to read of gz file `f` through the client, 64 KiB at a time.
+fn gz_read_rest(z: &Zlib, f: GzFile) -> Vec<u8> {
+    let mut read = Vec::new();
+    loop {
+        let chunk = z.gzread(f, 65_536).unwrap();
+        if chunk.is_empty() {
+            return read;
+        }
+        read.extend_from_slice(&chunk);
+    }
 }
