@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("descriptor", include_str!("../../../templates/kinds/descriptor.hbs")),
     ("retain_until", include_str!("../../../templates/kinds/retain_until.hbs")),
     ("retain_keep", include_str!("../../../templates/kinds/retain_keep.hbs")),
+    ("retained_holds", include_str!("../../../templates/kinds/retained_holds.hbs")),
     ("cb_handle", include_str!("../../../templates/kinds/cb_handle.hbs")),
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
     ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),

@@ -558,14 +558,35 @@ impl Client {
         &self,
         buffer: &crate::marshal::retained::Retained<T>,
     ) -> Result<Vec<T>, Error> {
+        self.retained_call(crate::host::retained::READ, buffer.id(), |r| {
+            crate::marshal::retained::contents(r, buffer)
+        })
+    }
+
+    /// The runtime's call `call` (a read or a release) on the host's retained object `id`.
+    fn retained_call<T>(
+        &self,
+        call: u32,
+        id: u64,
+        decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+    ) -> Result<T, Error> {
         self.call(
-            crate::host::retained::READ,
+            call,
             |w| {
-                w.u64(buffer.id());
+                w.u64(id);
             },
-            |r| crate::marshal::retained::contents(r, buffer),
+            decode,
             &mut crate::marshal::callback::none,
         )
+    }
+
+    /// The connection a callback handler of this client running on this thread lends its
+    /// calls (they are nested in the call that runs it), if any.
+    fn lent_link(&self) -> Option<*mut Link<'static>> {
+        if LENDING.get() == 0 {
+            return None;
+        }
+        LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == self.id).map(|(_, p)| *p))
     }
 
     /// The token a `descriptor` argument crosses as: the host takes its own duplicate of
@@ -578,8 +599,7 @@ impl Client {
             ));
         }
         // Inside a callback handler the connection is up, and its lock is the caller's.
-        let nested = LENDING.get() != 0 && LENT.with(|l| l.borrow().iter().any(|(c, _)| *c == self.id));
-        if !nested {
+        if self.lent_link().is_none() {
             self.connect()?;
         }
         let host = self.host_process.lock().unwrap_or_else(|e| e.into_inner());
@@ -608,14 +628,7 @@ impl Client {
         &self,
         kept: &crate::marshal::retained::Retained<T>,
     ) -> Result<T, Error> {
-        self.call(
-            crate::host::retained::READ,
-            |w| {
-                w.u64(kept.id());
-            },
-            crate::marshal::retained::value,
-            &mut crate::marshal::callback::none,
-        )
+        self.retained_call(crate::host::retained::READ, kept.id(), crate::marshal::retained::value)
     }
 
     /// A retained buffer's contents, and the host frees it. For a buffer the spec lets the
@@ -626,14 +639,9 @@ impl Client {
         &self,
         buffer: crate::marshal::retained::Retained<T>,
     ) -> Result<Vec<T>, Error> {
-        let v = self.call(
-            crate::host::retained::RELEASE,
-            |w| {
-                w.u64(buffer.id());
-            },
-            |r| crate::marshal::retained::contents(r, &buffer),
-            &mut crate::marshal::callback::none,
-        )?;
+        let v = self.retained_call(crate::host::retained::RELEASE, buffer.id(), |r| {
+            crate::marshal::retained::contents(r, &buffer)
+        })?;
         buffer.forget();
         Ok(v)
     }
@@ -685,16 +693,10 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
-        let me = self.id;
         // A callback's handler runs while this thread holds this client's connection: a
         // call from it is nested in the call that runs the callback, on the same connection
         // (the host serves it on its library thread, which waits for the callback).
-        let lent = if LENDING.get() == 0 {
-            None
-        } else {
-            LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == me).map(|(_, p)| *p))
-        };
-        if let Some(link) = lent {
+        if let Some(link) = self.lent_link() {
             // SAFETY: lent by the `exchange` (or the dispatcher) below this frame on this
             // thread, which does not touch the link until the callback handler (and so
             // this call) returns; the pointer is removed from `LENT` before it does.

@@ -381,7 +381,7 @@ fn run_call_at(
         let restore =
             Restore(CURRENT.with(|c| c.replace((ptr, h.id))), Some(FAILED.with(|e| e.borrow_mut().take())));
         let answering = ANSWERING.with(|a| a.replace(true));
-        let outer_fresh = retained::take_fresh();
+        let fresh = retained::fresh_mark();
         // Reads of retained buffers are the runtime's own calls.
         let r = if h.id >= retained::RELEASE {
             Ok(retained::serve(h.id, Reader::new(payload), out, owner, lane))
@@ -389,8 +389,7 @@ fn run_call_at(
             catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out)))
         };
         ANSWERING.with(|a| a.set(answering));
-        let fresh = retained::take_fresh();
-        retained::restore_fresh(outer_fresh);
+        let fresh = retained::fresh_since(fresh);
         out.detach_bulk();
         let failed = FAILED.with(|e| e.borrow_mut().take());
         // What callbacks handed the library during the call is the call's.

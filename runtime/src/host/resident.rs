@@ -192,11 +192,17 @@ pub fn release(id: u64, orphan: bool) {
     }
 }
 
-/// Frees the copies client `owner` dropped: each one's end function first, if recorded;
-/// one a call holds is freed when that call lets go of it. Another client's are left alone.
-/// The ids of retained buffers are theirs (`host::retained`).
+/// Frees what client `owner` dropped (a `Free` frame's ids): resident copies here, retained
+/// buffers in `host::retained` (one id counter for both).
 pub(crate) fn free(lib: &dyn Library, ids: &[u64], owner: crate::host::kept::Owner) {
     crate::host::retained::free(ids, owner);
+    free_copies(lib, ids, owner);
+}
+
+/// Frees the copies of `ids` client `owner` dropped: each one's end function first, if
+/// recorded; one a call holds is freed when that call lets go of it. Another client's are
+/// left alone.
+fn free_copies(lib: &dyn Library, ids: &[u64], owner: crate::host::kept::Owner) {
     for id in ids {
         let gone = with(|t| match t.live.get_mut(id) {
             Some(e) if e.owner != owner => None,
@@ -218,7 +224,7 @@ pub(crate) fn free_owner(lib: &dyn Library, owner: crate::host::kept::Owner) {
     crate::host::retained::free_owner(owner);
     let ids: Vec<u64> =
         with(|t| t.live.iter().filter(|(_, e)| e.owner == owner).map(|(id, _)| *id).collect());
-    free(lib, &ids, owner);
+    free_copies(lib, &ids, owner);
 }
 
 fn end_and_free(lib: &dyn Library, e: Entry) {

@@ -121,14 +121,23 @@ thread_local! {
     static FRESH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Host: the ids kept by the call on this thread so far (taken), for a call that begins or ends.
-pub(crate) fn take_fresh() -> Vec<u64> {
-    FRESH.with(|f| std::mem::take(&mut *f.borrow_mut()))
+/// Host: where the ids of a call beginning on this thread will start (the outer calls'
+/// come before).
+pub(crate) fn fresh_mark() -> usize {
+    FRESH.with(|f| f.borrow().len())
 }
 
-/// Host: puts back the ids an outer call kept (a nested call ended).
-pub(crate) fn restore_fresh(ids: Vec<u64>) {
-    FRESH.with(|f| *f.borrow_mut() = ids);
+/// Host: a call that began at `mark` ended: the ids it kept, taken off the list (empty,
+/// without allocating, when it kept none).
+pub(crate) fn fresh_since(mark: usize) -> Vec<u64> {
+    FRESH.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.len() > mark {
+            f.split_off(mark)
+        } else {
+            Vec::new()
+        }
+    })
 }
 
 fn insert(store: Box<dyn Stored>, what: &'static str) -> u64 {

@@ -33,19 +33,25 @@ pub fn storage<T: CElem>(
     units: Units,
     elem_size: u64,
 ) -> Result<Out<T::Store>, WireError> {
-    let capacity = units.elements_for(len, elem_size)?;
-    let guard = GUARD.div_ceil(std::mem::size_of::<T>().max(1)).max(1);
-    let mut v = Out { store: T::zeroed(out, capacity + guard), capacity };
-    guard::fill(guard_bytes(&mut v));
-    Ok(v)
+    guarded(len, units, elem_size, |n| T::zeroed(out, n))
 }
 
 /// Host: zeroed heap storage (never the bulk area, which the next call reuses), as
 /// [`storage`]: for a buffer the library keeps past the call (`host::retained`).
 pub fn heap<T: CElem>(len: u64, units: Units, elem_size: u64) -> Result<Out<Vec<T>>, WireError> {
+    guarded(len, units, elem_size, |n| vec![T::default(); n])
+}
+
+/// Storage of `len` in `units` from `alloc` (zeroed elements), with its guard filled.
+fn guarded<S: DerefMut<Target = [T]>, T: CElem>(
+    len: u64,
+    units: Units,
+    elem_size: u64,
+    alloc: impl FnOnce(usize) -> S,
+) -> Result<Out<S>, WireError> {
     let capacity = units.elements_for(len, elem_size)?;
     let guard = GUARD.div_ceil(std::mem::size_of::<T>().max(1)).max(1);
-    let mut v = Out { store: vec![T::default(); capacity + guard], capacity };
+    let mut v = Out { store: alloc(capacity + guard), capacity };
     guard::fill(guard_bytes(&mut v));
     Ok(v)
 }

@@ -59,12 +59,7 @@ pub fn decode<T: Elem>(
     elem_size: u64,
     freed: &Arc<Freed>,
 ) -> Result<Retained<T>, WireError> {
-    let len = units.elements_for(len, elem_size)?;
-    let id = r.u64()?;
-    if id == 0 {
-        return Err(WireError::Payload("a retained buffer with no id"));
-    }
-    Ok(Retained { id, len, freed: Some(freed.clone()), _t: PhantomData })
+    token(r, units.elements_for(len, elem_size)?, freed)
 }
 
 /// Client: reads the id the host kept a value under (an `inout` argument with `retain`).
@@ -72,11 +67,16 @@ pub fn decode_value<T: super::Value>(
     r: &mut Reader<'_>,
     freed: &Arc<Freed>,
 ) -> Result<Retained<T>, WireError> {
+    token(r, 1, freed)
+}
+
+/// The token for the id that comes next, of `len` elements.
+fn token<T>(r: &mut Reader<'_>, len: usize, freed: &Arc<Freed>) -> Result<Retained<T>, WireError> {
     let id = r.u64()?;
     if id == 0 {
-        return Err(WireError::Payload("a kept value with no id"));
+        return Err(WireError::Payload("a retained buffer or value with no id"));
     }
-    Ok(Retained { id, len: 1, freed: Some(freed.clone()), _t: PhantomData })
+    Ok(Retained { id, len, freed: Some(freed.clone()), _t: PhantomData })
 }
 
 /// Client: reads a kept value.

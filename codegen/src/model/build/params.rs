@@ -369,18 +369,11 @@ impl<'a> Builder<'a> {
                 let value = match kind {
                     // A view of the pointee: the same layout, its own field kinds.
                     ParamKind::InoutRetained { view: Some(v), .. } => {
-                        let mut name = match self.header.resolve(&t) {
+                        // (`resolve` follows the typedefs, as the view's `view_of` was.)
+                        let name = match self.header.resolve(&t) {
                             CType::Named { name } => name.as_str(),
                             _ => "",
                         };
-                        for _ in 0..16 {
-                            match self.header.types.get(name).map(|t| &t.kind) {
-                                Some(TypeDefKind::Typedef { target: CType::Named { name: next } }) => {
-                                    name = next
-                                }
-                                _ => break,
-                            }
-                        }
                         if self.views.get(&v.value).map(String::as_str) != Some(name) {
                             return Err(Problem::other(format!(
                                 "`view: {}` must name a `structs:` entry with `view_of:` this parameter's struct",
