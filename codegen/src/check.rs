@@ -17,6 +17,9 @@ pub struct Checked {
     pub binary: Binary,
     /// The parsed header.
     pub header: Header,
+    /// The header parsed again for the 64-bit target of the same system, when the spec
+    /// asks for the proxy library: the prototypes and layouts its callers are compiled with.
+    pub header64: Option<Header>,
     /// The validated model.
     pub model: Model,
     /// What is not an error but may well be one: a function whose code pops a different
@@ -96,16 +99,23 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
         let pos = spec.headers.get(index).map(|h| h.pos).unwrap_or_default();
         Diagnostic::at(&spec.path, Some(&spec.source), pos.line, pos.column, message)
     };
-    let header = header::parse(&options).map_err(|e| match e {
-        header::HeaderError::Clang(message) => Diagnostics(vec![at_header(0, message)]),
-        header::HeaderError::Inputs(bad) => {
-            Diagnostics(bad.into_iter().map(|(i, e)| at_header(i, e.to_string())).collect())
-        }
-        header::HeaderError::Diagnostics(d) => d,
-    })?;
+    let parse = |options: &header::Options| {
+        header::parse(options).map_err(|e| match e {
+            header::HeaderError::Clang(message) => Diagnostics(vec![at_header(0, message)]),
+            header::HeaderError::Inputs(bad) => {
+                Diagnostics(bad.into_iter().map(|(i, e)| at_header(i, e.to_string())).collect())
+            }
+            header::HeaderError::Diagnostics(d) => d,
+        })
+    };
+    let header = parse(&options)?;
     let model = model::build(&spec, &header, &binary)?;
+    let header64 = match &spec.proxy {
+        Some(_) => Some(parse(&header::Options { target: target.sixty_four(), ..options })?),
+        None => None,
+    };
     let warnings = Diagnostics(conventions(&bytes, &binary, &header, &model));
-    Ok(Checked { spec, binary, header, model, warnings })
+    Ok(Checked { spec, binary, header, header64, model, warnings })
 }
 
 /// The functions whose code's first `ret` pops other than their convention says: the

@@ -293,7 +293,8 @@ fn run_generate(
         Err(message) => return error(&message),
     };
     let spec_file = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let files = match crate::emit::render(&checked.model, &spec_file, &runtime_path) {
+    let proxy = proxy_input(&checked);
+    let files = match crate::emit::render(&checked.model, &spec_file, &runtime_path, proxy.as_ref()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("dllgen: error: {e}");
@@ -344,6 +345,33 @@ fn out_folder(out: &Path) -> Result<(), String> {
 }
 
 /// The command that regenerates what `--check` found stale, ready to paste into a shell.
+/// What the proxy library is generated from, when the spec asks for one: the 64-bit
+/// header, the file name (the spec's, else the library's soname, else its file name).
+fn proxy_input(checked: &crate::check::Checked) -> Option<crate::emit::proxy::Input<'_>> {
+    let spec = &checked.spec;
+    let proxy = spec.proxy.as_ref()?;
+    let header = checked.header64.as_ref()?;
+    let file = proxy.file.as_ref().map(|f| f.value.clone()).unwrap_or_else(|| {
+        let soname = match &checked.binary {
+            crate::binary::Binary::Elf(elf) => elf.soname.clone(),
+            crate::binary::Binary::Pe(_) => None,
+        };
+        soname.unwrap_or_else(|| {
+            spec.library.value.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+        })
+    });
+    Some(crate::emit::proxy::Input {
+        header,
+        file,
+        errors: spec
+            .functions
+            .iter()
+            .filter_map(|(name, f)| f.value.proxy_error.as_ref().map(|e| (name.clone(), e.value)))
+            .collect(),
+        variants: spec.variants().map(|(name, _, _)| name.to_string()).collect(),
+    })
+}
+
 fn generate_command(spec: &Path, out: &Path, runtime: Option<&Path>) -> String {
     let mut words =
         vec!["dllgen".to_string(), "generate".into(), shell_word(spec), "--out".into(), shell_word(out)];

@@ -18,6 +18,7 @@
 pub mod client;
 pub mod host;
 pub mod marshal;
+pub mod proxy;
 mod sys;
 pub mod transport;
 pub mod wire;

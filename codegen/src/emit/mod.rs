@@ -6,6 +6,7 @@
 
 pub mod constants;
 pub mod kinds;
+pub mod proxy;
 pub mod view;
 
 use crate::input;
@@ -21,6 +22,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("host_main", include_str!("../../../templates/host_main.rs.hbs")),
     ("client_cargo", include_str!("../../../templates/client_cargo.toml.hbs")),
     ("client_lib", include_str!("../../../templates/client_lib.rs.hbs")),
+    ("proxy_cargo", include_str!("../../../templates/proxy_cargo.toml.hbs")),
+    ("proxy_build", include_str!("../../../templates/proxy_build.rs.hbs")),
+    ("proxy_lib", include_str!("../../../templates/proxy_lib.rs.hbs")),
     // One partial per kind (selected by the view variant's name), and per field kind.
     ("callback", include_str!("../../../templates/kinds/callback.hbs")),
     ("destroy", include_str!("../../../templates/kinds/destroy.hbs")),
@@ -84,9 +88,15 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// Files to write, by path relative to the output folder.
 pub type Files = BTreeMap<PathBuf, String>;
 
-/// Renders every file of both crates. `runtime_path` is the runtime crate's path as the
-/// generated `Cargo.toml` files should name it (relative to each crate).
-pub fn render(model: &Model, spec_file: &str, runtime_path: &str) -> Result<Files, String> {
+/// Renders every file of both crates (and of the proxy library, given its input).
+/// `runtime_path` is the runtime crate's path as the generated `Cargo.toml` files should
+/// name it (relative to each crate).
+pub fn render(
+    model: &Model,
+    spec_file: &str,
+    runtime_path: &str,
+    proxy: Option<&proxy::Input<'_>>,
+) -> Result<Files, String> {
     let mut view = view::build(model, spec_file).map_err(|items| {
         format!(
             "generate cannot emit these yet:\n  {}\nhint: list their functions under `exports: exclude:` \
@@ -95,6 +105,7 @@ pub fn render(model: &Model, spec_file: &str, runtime_path: &str) -> Result<File
         )
     })?;
     view.runtime_path = runtime_path.to_string();
+    view.proxy = proxy.map(|p| proxy::build(model, &view, p));
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
@@ -109,6 +120,15 @@ pub fn render(model: &Model, spec_file: &str, runtime_path: &str) -> Result<File
     files.insert(PathBuf::from(&host).join("src/main.rs"), rust("host_main", &render("host_main")?)?);
     files.insert(PathBuf::from(&client).join("Cargo.toml"), render("client_cargo")?);
     files.insert(PathBuf::from(&client).join("src/lib.rs"), rust("client_lib", &render("client_lib")?)?);
+    if let Some(p) = &view.proxy {
+        let dir = PathBuf::from(&p.crate_name);
+        files.insert(dir.join("Cargo.toml"), render("proxy_cargo")?);
+        files.insert(dir.join("build.rs"), rust("proxy_build", &render("proxy_build")?)?);
+        files.insert(dir.join("src/lib.rs"), rust("proxy_lib", &render("proxy_lib")?)?);
+        if model.format == "pe" {
+            files.insert(dir.join(format!("{}.def", p.lib_name)), proxy::def_file(p));
+        }
+    }
     Ok(files)
 }
 

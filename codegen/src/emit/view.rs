@@ -43,6 +43,8 @@ pub struct Crates {
     pub constants: Vec<super::constants::ConstView>,
     /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
     pub target_cfg: &'static str,
+    /// The proxy library, when the spec asks for it.
+    pub proxy: Option<super::proxy::ProxyView>,
 }
 
 /// A struct: the client's Rust type (fields in C order) and the host's `#[repr(C)]` mirror
@@ -1086,6 +1088,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             .collect(),
         callbacks,
         target_cfg: if cx.pe { "windows" } else { "not(windows)" },
+        proxy: None,
     })
 }
 

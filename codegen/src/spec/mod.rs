@@ -59,6 +59,8 @@ pub struct Spec {
     pub cplusplus: bool,
     /// The generated client's per-call timeout in milliseconds (`None`: no limit).
     pub timeout_ms: Option<u64>,
+    /// Also generate the 64-bit proxy library (`<name>-proxy`).
+    pub proxy: Option<ProxySpec>,
     /// Export globs to include (empty: all).
     pub include: Vec<Spanned<String>>,
     /// Export globs to exclude.
@@ -115,6 +117,14 @@ impl Spec {
     }
 }
 
+/// `proxy:`: the drop-in 64-bit library exporting the spec's functions.
+#[derive(Debug, Clone, Default)]
+pub struct ProxySpec {
+    /// Its file name (`libz.so.1`, `zlib1.dll`); by default the library's soname on Linux,
+    /// its file name on Windows.
+    pub file: Option<Spanned<String>>,
+}
+
 /// Which of the header's constants become `const`s of the client: all of them by default.
 #[derive(Debug, Clone, Default)]
 pub struct Constants {
@@ -155,6 +165,8 @@ pub struct FunctionSpec {
     pub returns: Option<Spanned<ReturnSpec>>,
     /// Error convention: `Some(None)` is an explicit `error: none`.
     pub error: Option<Spanned<Option<ErrorRule>>>,
+    /// What the proxy library returns when it cannot make the call (no host, a timeout).
+    pub proxy_error: Option<Spanned<i64>>,
 }
 
 /// One parameter's (or struct field's) semantics.

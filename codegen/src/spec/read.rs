@@ -103,9 +103,19 @@ const TOP: &[&str] = &[
     "structs",
     "callbacks",
     "functions",
+    "proxy",
 ];
-const FUNCTION: &[&str] =
-    &["rename", "calling_convention", "ordinal", "variant_of", "declare", "params", "returns", "error"];
+const FUNCTION: &[&str] = &[
+    "rename",
+    "calling_convention",
+    "ordinal",
+    "variant_of",
+    "declare",
+    "params",
+    "returns",
+    "error",
+    "proxy_error",
+];
 const KINDS: &[&str] = &[
     "scalar",
     "in_string",
@@ -182,6 +192,37 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// `proxy_error`: the integer the proxy library returns when it cannot make the call.
+    fn proxy_error(&mut self, node: &Node<'_>) -> Option<Spanned<i64>> {
+        match node.data {
+            YamlData::Value(Scalar::Integer(n)) => Some(spanned(n, node)),
+            _ => {
+                self.error(pos(node), "`proxy_error` must be an integer: what the proxy library returns when it cannot make the call").hint =
+                    Some("for example `proxy_error: -1`".into());
+                None
+            }
+        }
+    }
+
+    /// `proxy:`: the 64-bit proxy library, `true` or `{ file: NAME }`.
+    fn proxy(&mut self, node: &Node<'_>) -> Option<super::ProxySpec> {
+        if let YamlData::Value(Scalar::Boolean(b)) = node.data {
+            return b.then(super::ProxySpec::default);
+        }
+        let mut proxy = super::ProxySpec::default();
+        for (k, v) in self.fields(node, "proxy", Some(&["file"])) {
+            if k == "file" {
+                proxy.file = self.string(v, "the proxy library's file name");
+                if let Some(f) = &proxy.file {
+                    if f.value.contains(['/', '\\']) || f.value.starts_with('.') {
+                        self.error(f.pos, format!("`{}`: the proxy's file name is a plain file name, without folders", f.value));
+                    }
+                }
+            }
+        }
+        Some(proxy)
     }
 
     /// An export ordinal: 1 to 65535.
@@ -304,6 +345,7 @@ impl Reader<'_> {
             prelude: Vec::new(),
             cplusplus: false,
             timeout_ms: Some(super::DEFAULT_TIMEOUT_MS),
+            proxy: None,
             include: Vec::new(),
             exclude: Vec::new(),
             constants: Constants::default(),
@@ -365,6 +407,7 @@ impl Reader<'_> {
                     }
                 }
                 "timeout" => spec.timeout_ms = self.timeout(v),
+                "proxy" => spec.proxy = self.proxy(v),
                 "exports" => {
                     for (k, list) in self.fields(v, "exports", Some(&["include", "exclude"])) {
                         let globs = self.strings(list, "an export glob");
@@ -588,6 +631,7 @@ impl Reader<'_> {
                 "declare" => f.declare = self.string(v, "declare"),
                 "params" => f.params = self.params(v, "params"),
                 "returns" => f.returns = self.returns(v),
+                "proxy_error" => f.proxy_error = self.proxy_error(v),
                 _ => f.error = self.error_rule(v),
             }
         }

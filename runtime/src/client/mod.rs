@@ -37,6 +37,16 @@ pub enum HostPath {
         /// The environment variable that overrides the location.
         env_var: String,
     },
+    /// As `Find`, with `dirs` searched before the executable's folder (the proxy library's
+    /// own folder: its host sits beside it, wherever the program is).
+    Search {
+        /// The host's file name.
+        file_name: String,
+        /// The environment variable that overrides the location.
+        env_var: String,
+        /// Folders to look in first, in order.
+        dirs: Vec<PathBuf>,
+    },
 }
 
 /// How long a host may stay silent during a call by default (it beats every second).
@@ -873,29 +883,8 @@ impl Client {
         match &self.config.host {
             HostPath::Explicit(p) if p.is_file() => Ok(p.clone()),
             HostPath::Explicit(p) => Err(Error::HostNotFound(format!("{} does not exist", p.display()))),
-            HostPath::Find { file_name, env_var } => {
-                let mut tried = Vec::new();
-                if let Some(p) = std::env::var_os(env_var) {
-                    let p = PathBuf::from(p);
-                    if p.is_file() {
-                        return Ok(p);
-                    }
-                    tried.push(format!("{} (from {env_var})", p.display()));
-                }
-                if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from)) {
-                    for d in [Some(dir.as_path()), dir.parent()].into_iter().flatten() {
-                        let p = d.join(file_name);
-                        if p.is_file() {
-                            return Ok(p);
-                        }
-                        tried.push(p.display().to_string());
-                    }
-                }
-                Err(Error::HostNotFound(format!(
-                    "tried {}; set {env_var} to the host's path",
-                    tried.join(", ")
-                )))
-            }
+            HostPath::Find { file_name, env_var } => find_host(file_name, env_var, &[]),
+            HostPath::Search { file_name, env_var, dirs } => find_host(file_name, env_var, dirs),
         }
     }
 
@@ -923,7 +912,7 @@ impl Client {
                     Connection {
                         child: None,
                         input: BufReader::with_capacity(1 << 16, input),
-                        output,
+                        output: crate::sys::quiet(output),
                         payload: Payload::new(),
                         out: Writer::new(),
                         offered: None,
@@ -1019,7 +1008,7 @@ impl Client {
         let conn = Connection {
             child: Some(child),
             input: BufReader::with_capacity(1 << 16, Box::new(input)),
-            output: Box::new(output),
+            output: crate::sys::quiet(Box::new(output)),
             payload: Payload::new(),
             out: Writer::new(),
             offered: None,
@@ -1139,11 +1128,58 @@ fn reap(child: &mut Child) -> String {
     child.wait().map(|s| format!("{s}, killed after its stream broke")).unwrap_or_else(|e| e.to_string())
 }
 
+/// The host: named by `env_var`, else `file_name` in one of `dirs`, else next to the
+/// current executable (or in its parent folder, for test and bench binaries in
+/// `target/*/deps`).
+fn find_host(file_name: &str, env_var: &str, dirs: &[PathBuf]) -> Result<PathBuf, Error> {
+    let mut tried = Vec::new();
+    if let Some(p) = std::env::var_os(env_var) {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Ok(p);
+        }
+        tried.push(format!("{} (from {env_var})", p.display()));
+    }
+    let exe = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from));
+    let beside_exe = exe.iter().flat_map(|d| [Some(d.as_path()), d.parent()]).flatten();
+    for d in dirs.iter().map(PathBuf::as_path).chain(beside_exe) {
+        let p = d.join(file_name);
+        if p.is_file() {
+            return Ok(p);
+        }
+        tried.push(p.display().to_string());
+    }
+    Err(Error::HostNotFound(format!("tried {}; set {env_var} to the host's path", tried.join(", "))))
+}
+
 fn text(r: &mut Reader<'_>) -> String {
     r.string().unwrap_or_else(|_| "(no message)".into())
 }
 
+/// What the library said when its error rule fired, beyond the code `Error::Library`
+/// carries: what a C caller of the library itself would see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LibraryFailure {
+    /// The code `Error::Library` carries.
+    pub code: i64,
+    /// The return value as `i64` bits: an integer extended, a float's `f64` bits, a
+    /// pointer's (32-bit) address.
+    pub ret: i64,
+    /// `errno` right after the call.
+    pub errno: i32,
+    /// `GetLastError()` right after the call (0 off Windows).
+    pub last_error: u32,
+}
+
+/// The failure behind this thread's latest `Error::Library`, taken (the next call on
+/// this thread to fail that way replaces it). Like `errno`, read it right after the call.
+pub fn library_failure() -> Option<LibraryFailure> {
+    LIBRARY_FAILURE.take()
+}
+
 thread_local! {
+    /// The detail of this thread's latest `Error::Library`.
+    static LIBRARY_FAILURE: std::cell::Cell<Option<LibraryFailure>> = const { std::cell::Cell::new(None) };
     /// The links this thread's callback handlers run inside, by client number: a call from
     /// a handler goes through its client's (nested in the call or event that runs it).
     static LENT: std::cell::RefCell<Vec<(usize, *mut Link<'static>)>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -1228,7 +1264,13 @@ fn exchange<T>(
             }
             (Kind::Return, Status::LibraryError) => {
                 return Err(Failure::Call(match r.i64() {
-                    Ok(code) => Error::Library(code),
+                    Ok(code) => {
+                        let detail = (r.i64(), r.i32(), r.u32());
+                        if let (Ok(ret), Ok(errno), Ok(last_error)) = detail {
+                            LIBRARY_FAILURE.set(Some(LibraryFailure { code, ret, errno, last_error }));
+                        }
+                        Error::Library(code)
+                    }
                     Err(e) => Error::Protocol(e.to_string()),
                 }))
             }

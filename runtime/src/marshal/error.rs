@@ -1,7 +1,9 @@
 //! A function's error rule: when the library's return value means failure, the host
 //! replies `LibraryError` with one `i64` code (the return value, `errno` or
 //! `GetLastError()`, as the spec says) instead of the results; the client's call returns
-//! `Error::Library(code)`.
+//! `Error::Library(code)`. The code is followed by the raw return value and both `errno`
+//! and `GetLastError()`, which the proxy library hands its C caller unchanged
+//! ([`crate::client::library_failure`]).
 
 use crate::wire::{Status, Writer};
 
@@ -45,6 +47,11 @@ pub trait Outcome: Copy {
     fn address(self) -> usize {
         0
     }
+    /// The value itself, as `i64` bits: an integer sign- or zero-extended, a float's
+    /// `f64` bits, a pointer's address.
+    fn raw(self) -> i64 {
+        self.code()
+    }
 }
 
 macro_rules! outcomes {
@@ -63,7 +70,27 @@ macro_rules! outcomes {
         }
     )*};
 }
-outcomes!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
+outcomes!(i8, u8, i16, u16, i32, u32, i64, u64);
+
+macro_rules! float_outcomes {
+    ($($t:ty),*) => {$(
+        impl Outcome for $t {
+            fn negative(self) -> bool {
+                self < 0.0
+            }
+            fn zero(self) -> bool {
+                self == 0.0
+            }
+            fn code(self) -> i64 {
+                self as i64
+            }
+            fn raw(self) -> i64 {
+                f64::from(self).to_bits() as i64
+            }
+        }
+    )*};
+}
+float_outcomes!(f32, f64);
 
 impl Outcome for bool {
     fn negative(self) -> bool {
@@ -90,6 +117,9 @@ impl<T> Outcome for *const T {
     fn address(self) -> usize {
         self as usize
     }
+    fn raw(self) -> i64 {
+        self as usize as i64
+    }
 }
 
 impl<T> Outcome for *mut T {
@@ -104,6 +134,9 @@ impl<T> Outcome for *mut T {
     }
     fn address(self) -> usize {
         self as usize
+    }
+    fn raw(self) -> i64 {
+        self as usize as i64
     }
 }
 
@@ -138,6 +171,7 @@ pub fn check(
         Code::Errno => i64::from(errno),
         Code::LastError => i64::from(last_error),
     });
+    out.i64(ret.raw()).i32(errno).u32(last_error);
     Some(Status::LibraryError)
 }
 
@@ -167,6 +201,15 @@ mod tests {
         );
         let back = out.payload().to_vec();
         let mut r = Reader::new(&back);
-        assert_eq!((r.i64().unwrap(), r.i64().unwrap(), r.i64().unwrap()), (-3, 5, 12));
+        let mut next = || (r.i64().unwrap(), r.i64().unwrap(), r.i32().unwrap(), r.u32().unwrap());
+        assert_eq!(next(), (-3, -3, 0, 0), "the code, then the raw value and both codes");
+        assert_eq!(next(), (5, 0, 2, 5));
+        assert_eq!(next(), (12, 0, 12, 0));
+        let mut out = Writer::new();
+        check(&mut out, -0.5f64, Rule::Negative, Code::Return, 0, 0);
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        assert_eq!(r.i64().unwrap(), 0, "a float's code is its integer part");
+        assert_eq!(f64::from_bits(r.i64().unwrap() as u64), -0.5, "its raw value is exact");
     }
 }

@@ -120,3 +120,82 @@ pub fn allow_taking(pid: u32) {
         unsafe { prctl(PR_SET_PTRACER, pid as std::ffi::c_ulong) };
     }
 }
+
+/// A `sigset_t` (glibc's: 1024 bits), as the signal calls below take it.
+#[repr(C)]
+struct SigSet([u64; 16]);
+
+/// Linux's `SIGPIPE`, `SIG_BLOCK`, `SIG_SETMASK`.
+const SIGPIPE: c_int = 13;
+const SIG_BLOCK: c_int = 0;
+const SIG_SETMASK: c_int = 2;
+
+extern "C" {
+    fn sigemptyset(set: *mut SigSet) -> c_int;
+    fn sigaddset(set: *mut SigSet, sig: c_int) -> c_int;
+    fn sigismember(set: *const SigSet, sig: c_int) -> c_int;
+    fn sigpending(set: *mut SigSet) -> c_int;
+    fn pthread_sigmask(how: c_int, set: *const SigSet, old: *mut SigSet) -> c_int;
+    fn sigtimedwait(set: *const SigSet, info: *mut [u64; 16], timeout: *const [i64; 2]) -> c_int;
+    fn sigaction(sig: c_int, act: *const u8, old: *mut SigAction) -> c_int;
+}
+
+/// Room for a `struct sigaction` (152 bytes on x86_64 glibc), whose first field is the
+/// handler.
+#[repr(C)]
+struct SigAction([usize; 48]);
+
+/// Whether this process ignores SIGPIPE (Rust programs do; C, Python and .NET programs
+/// using the proxy library may not: a write to a host that died would kill them).
+fn sigpipe_ignored() -> bool {
+    /// `SIG_IGN`.
+    const IGNORE: usize = 1;
+    let mut old = SigAction([0; 48]);
+    // SAFETY: with no new action, sigaction only reads the current one into `old`.
+    let r = unsafe { sigaction(SIGPIPE, std::ptr::null(), &mut old) };
+    r == 0 && old.0[0] == IGNORE
+}
+
+/// A stream whose writes never raise SIGPIPE: SIGPIPE is blocked for the calling thread
+/// during each write, and one the write raised is taken before it is unblocked (a broken
+/// stream is an `EPIPE` error, as in a Rust program).
+struct Quiet<W>(W);
+
+impl<W: io::Write> io::Write for Quiet<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: the sets are initialized by sigemptyset before use; the mask is restored
+        // on every path.
+        unsafe {
+            let mut pipe = SigSet([0; 16]);
+            let (mut old, mut pending) = (SigSet([0; 16]), SigSet([0; 16]));
+            sigemptyset(&mut pipe);
+            sigaddset(&mut pipe, SIGPIPE);
+            pthread_sigmask(SIG_BLOCK, &pipe, &mut old);
+            // A SIGPIPE already pending (the program blocks it itself) is not ours to take.
+            sigemptyset(&mut pending);
+            sigpending(&mut pending);
+            let already = sigismember(&pending, SIGPIPE) == 1;
+            let r = self.0.write(buf);
+            if !already && matches!(&r, Err(e) if e.kind() == io::ErrorKind::BrokenPipe) {
+                let mut info = [0u64; 16];
+                sigtimedwait(&pipe, &mut info, &[0, 0]);
+            }
+            pthread_sigmask(SIG_SETMASK, &old, std::ptr::null_mut());
+            r
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// `w`, made safe to write to once the other end is gone in a process that does not
+/// ignore SIGPIPE.
+pub fn quiet(w: Box<dyn io::Write + Send>) -> Box<dyn io::Write + Send> {
+    if sigpipe_ignored() {
+        w
+    } else {
+        Box::new(Quiet(w))
+    }
+}
