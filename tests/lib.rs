@@ -122,6 +122,30 @@ fn build(package: &str, bin: &str, target: &str, release: bool) -> PathBuf {
     path
 }
 
+/// Builds the `cdylib` of workspace package `package` for `target` (once per test
+/// process) and returns the path of `file` (`libdemo.so`, `zlib1.dll`) in its output.
+pub fn build_cdylib(package: &str, file: &str, target: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = built.get(&format!("{package}/{target}")) {
+        return path.clone();
+    }
+    let target_dir = workspace_root().join("target").join("rig");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = run(
+        Command::new(cargo)
+            .args(["build", "--quiet", "-p", package, "--lib", "--target", target, "--target-dir"])
+            .arg(&target_dir)
+            .current_dir(workspace_root()),
+        Duration::from_secs(600),
+    );
+    assert_eq!(out.code, Some(0), "building {package} for {target} failed:\n{}", out.stderr);
+    let path = target_dir.join(target).join("debug").join(file);
+    assert!(path.is_file(), "{} was not built", path.display());
+    built.insert(format!("{package}/{target}"), path.clone());
+    path
+}
+
 /// Builds the demo library (examples/demo/build.sh; quick when up to date) and returns
 /// its build folder: libdemo32.so, libdemo64.so, demo32.dll.
 pub fn demo_library() -> PathBuf {

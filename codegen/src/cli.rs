@@ -369,6 +369,22 @@ fn proxy_input(checked: &crate::check::Checked) -> Option<crate::emit::proxy::In
             .filter_map(|(name, f)| f.value.proxy_error.as_ref().map(|e| (name.clone(), e.value)))
             .collect(),
         variants: spec.variants().map(|(name, _, _)| name.to_string()).collect(),
+        fixed: spec
+            .functions
+            .iter()
+            .flat_map(|(name, f)| f.value.params.iter().map(move |(p, v)| (name, p, v)))
+            .filter_map(|(name, p, v)| match &v.value.kind {
+                crate::spec::ParamKind::Fixed(Some(e)) => match header.expressions.get(&e.value) {
+                    Some(Ok(crate::header::ConstValue::Int { bits, bytes, signed })) => {
+                        let shift = 64 - 8 * u32::from(*bytes).clamp(1, 8);
+                        let v = if *signed { ((*bits << shift) as i64) >> shift } else { *bits as i64 };
+                        Some(((name.clone(), p.clone()), v))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect(),
     })
 }
 

@@ -63,13 +63,17 @@ pub fn count<S: Copy + std::fmt::Display + TryInto<u64>>(v: S, what: &str) -> Re
 pub fn elements(count: u64, bytes: bool, elem_size: u64, what: &str) -> Result<usize> {
     let n = if bytes && elem_size > 1 {
         if count % elem_size != 0 {
-            return Err(refuse(what, format!("{count} bytes is not a whole number of {elem_size}-byte elements")));
+            return Err(refuse(
+                what,
+                format!("{count} bytes is not a whole number of {elem_size}-byte elements"),
+            ));
         }
         count / elem_size
     } else {
         count
     };
-    usize::try_from(n).map_err(|_| refuse(what, format!("{n} elements is more than this process can address")))
+    usize::try_from(n)
+        .map_err(|_| refuse(what, format!("{n} elements is more than this process can address")))
 }
 
 /// A count of `n` elements in `units`, as the caller's count type.
@@ -123,6 +127,105 @@ impl CTexts {
     }
 }
 
+/// The client's objects for a resident struct, by the caller's address of its struct
+/// (`z_stream`): the caller's struct is the library's handle to the object, as the
+/// library's own struct would be.
+pub struct Residents<T: 'static> {
+    objects: std::sync::Mutex<std::collections::BTreeMap<usize, Box<T>>>,
+}
+
+impl<T: Default + 'static> Residents<T> {
+    /// An empty table (for a `static`).
+    pub const fn new() -> Residents<T> {
+        Residents { objects: std::sync::Mutex::new(std::collections::BTreeMap::new()) }
+    }
+
+    /// The object of the caller's struct at `addr` for one call: a new one for a function
+    /// that sets it up (`setup`; one already there is let go of), else the one set up
+    /// before (refused when there is none: the struct was never set up, or ended).
+    pub fn lend(&'static self, addr: usize, setup: bool, what: &str) -> Result<Lent<T>> {
+        if addr == 0 {
+            return Err(refuse(what, "NULL where the library needs its struct"));
+        }
+        let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        let value = match objects.remove(&addr) {
+            Some(old) if setup => {
+                drop(objects);
+                drop(old);
+                Box::default()
+            }
+            None if setup => Box::default(),
+            Some(v) => v,
+            None => {
+                return Err(refuse(what, "a struct this library never set up (or one it ended)"));
+            }
+        };
+        Ok(Lent { home: self, addr, value: Some(value), ended: false })
+    }
+}
+
+impl<T: Default + 'static> Default for Residents<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A resident object out of its table for a call: put back when dropped, unless ended.
+pub struct Lent<T: 'static> {
+    home: &'static Residents<T>,
+    addr: usize,
+    value: Option<Box<T>>,
+    ended: bool,
+}
+
+impl<T: 'static> Lent<T> {
+    /// Let go of it when dropped (an end function ran, or a set-up failed).
+    pub fn end(&mut self) {
+        self.ended = true;
+    }
+    /// Keep it after all (the set-up succeeded).
+    pub fn keep(&mut self) {
+        self.ended = false;
+    }
+}
+
+impl<T: 'static> std::ops::Deref for Lent<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.value.as_deref().expect("present until dropped")
+    }
+}
+
+impl<T: 'static> std::ops::DerefMut for Lent<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.value.as_deref_mut().expect("present until dropped")
+    }
+}
+
+impl<T: 'static> Drop for Lent<T> {
+    fn drop(&mut self) {
+        let Some(v) = self.value.take() else { return };
+        if self.ended {
+            return;
+        }
+        let mut objects = self.home.objects.lock().unwrap_or_else(|e| e.into_inner());
+        // A set-up of the same address on another thread meanwhile wins.
+        if let std::collections::btree_map::Entry::Vacant(e) = objects.entry(self.addr) {
+            e.insert(v);
+        }
+    }
+}
+
+/// How far a caller's pointer field moves when the library consumed or produced `n` of
+/// the `sent` elements of `elem_size` bytes (refused when it reports more than it was
+/// given).
+pub fn advance(p: usize, n: usize, sent: usize, elem_size: usize, what: &str) -> Result<usize> {
+    if n > sent {
+        return Err(refuse(what, format!("{n} elements reported for {sent} given")));
+    }
+    Ok(p.wrapping_add(n * elem_size))
+}
+
 /// The NUL-terminated UTF-8 (or ANSI) text at `p`; `None` for NULL when `optional`.
 ///
 /// # Safety
@@ -132,10 +235,9 @@ pub unsafe fn in_str<'a>(p: *const c_char, optional: bool, what: &str) -> Result
         return if optional { Ok(None) } else { Err(refuse(what, "NULL where the library needs a string")) };
     }
     // SAFETY: not NULL, and NUL-terminated as the caller promises.
-    unsafe { CStr::from_ptr(p) }
-        .to_str()
-        .map(Some)
-        .map_err(|e| refuse(what, format!("the text is not UTF-8 ({e}); the spec says the library takes UTF-8")))
+    unsafe { CStr::from_ptr(p) }.to_str().map(Some).map_err(|e| {
+        refuse(what, format!("the text is not UTF-8 ({e}); the spec says the library takes UTF-8"))
+    })
 }
 
 /// The NUL-terminated UTF-16 text at `p`, decoded; `None` for NULL when `optional`.
@@ -179,7 +281,12 @@ pub unsafe fn slice<'a, T>(p: *const T, n: usize, optional: bool, what: &str) ->
 ///
 /// # Safety
 /// `p` is NULL or points to `n` writable elements no one else uses during the call.
-pub unsafe fn slice_mut<'a, T>(p: *mut T, n: usize, optional: bool, what: &str) -> Result<Option<&'a mut [T]>> {
+pub unsafe fn slice_mut<'a, T>(
+    p: *mut T,
+    n: usize,
+    optional: bool,
+    what: &str,
+) -> Result<Option<&'a mut [T]>> {
     match (p.is_null(), optional, n) {
         (true, true, _) => Ok(None),
         (true, false, 0) => Ok(Some(&mut [])),

@@ -217,7 +217,13 @@ impl Reader<'_> {
                 proxy.file = self.string(v, "the proxy library's file name");
                 if let Some(f) = &proxy.file {
                     if f.value.contains(['/', '\\']) || f.value.starts_with('.') {
-                        self.error(f.pos, format!("`{}`: the proxy's file name is a plain file name, without folders", f.value));
+                        self.error(
+                            f.pos,
+                            format!(
+                                "`{}`: the proxy's file name is a plain file name, without folders",
+                                f.value
+                            ),
+                        );
                     }
                 }
             }

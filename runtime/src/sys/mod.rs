@@ -22,6 +22,8 @@ mod imp;
 
 #[cfg(unix)]
 pub use imp::allow_taking;
-pub use imp::{adopt_child, close_descriptor, die_with_parent, kill_process, quiet, take_descriptor, take_stdio};
+pub use imp::{
+    adopt_child, close_descriptor, die_with_parent, kill_process, quiet, take_descriptor, take_stdio,
+};
 #[cfg(windows)]
 pub use imp::{give_handle, own_process_handle};

@@ -13,7 +13,13 @@ use crate::model::Kind;
 const P: &str = "::dllgen_runtime::proxy";
 
 /// The closure for callback parameter `at` (of the caller's type `t64`), added to `b`.
-pub(crate) fn param(at: &At<'_, '_>, t64: &Ffi, callback: &str, optional: bool, b: &mut Body) -> Result<(), String> {
+pub(crate) fn param(
+    at: &At<'_, '_>,
+    t64: &Ffi,
+    callback: &str,
+    optional: bool,
+    b: &mut Body,
+) -> Result<(), String> {
     let p = &at.f.params[at.index];
     let ParamKind::Callback(view) = &at.vf.params[at.index].kind else {
         return Err(format!("callback `{callback}` cannot be generated"));
@@ -24,12 +30,11 @@ pub(crate) fn param(at: &At<'_, '_>, t64: &Ffi, callback: &str, optional: bool, 
     let cb = &view.cb;
     let what = rust_str(&format!("`{}`'s callback `{}`", at.f.c_name, p.name));
     // The context the caller passed with it.
-    let context = at
-        .f
-        .params
-        .iter()
-        .find(|q| matches!(&q.kind, Kind::UserData { of } if *of == p.name))
-        .map(|q| ident(&q.name));
+    let context =
+        at.f.params
+            .iter()
+            .find(|q| matches!(&q.kind, Kind::UserData { of } if *of == p.name))
+            .map(|q| ident(&q.name));
     let mut closure_params = Vec::new();
     let mut prep = Vec::new();
     let mut c_args = Vec::new();
@@ -50,11 +55,18 @@ pub(crate) fn param(at: &At<'_, '_>, t64: &Ffi, callback: &str, optional: bool, 
                     Ffi::Scalar { rust: r64, float: false, .. } if rust != "bool" && r64 != "bool" => {
                         c_args.push(format!("{P}::answer::<{r64}, _>({a}, \"{what}\")"))
                     }
-                    _ => return Err(format!("callback `{callback}`: argument {i} has another type on 64 bits")),
+                    _ => {
+                        return Err(format!(
+                            "callback `{callback}`: argument {i} has another type on 64 bits"
+                        ))
+                    }
                 }
             }
             CbKind::String { text, optional } if !text.ends_with("Utf16") => {
-                closure_params.push(format!("{a}: {}", if *optional { "::core::option::Option<&str>" } else { "&str" }));
+                closure_params.push(format!(
+                    "{a}: {}",
+                    if *optional { "::core::option::Option<&str>" } else { "&str" }
+                ));
                 let s = if *optional { a.clone() } else { format!("Some({a})") };
                 prep.push(format!("let __dllgen_s{i} = {P}::CText::new({s});"));
                 c_args.push(format!("__dllgen_s{i}.as_ptr() as {}", c_param.rust()));
@@ -96,7 +108,9 @@ pub(crate) fn param(at: &At<'_, '_>, t64: &Ffi, callback: &str, optional: bool, 
     b.args.push(if optional {
         typed
     } else {
-        format!("{typed}.ok_or_else(|| {P}::refuse(\"{what}\", \"NULL where the library needs a function\"))?")
+        format!(
+            "{typed}.ok_or_else(|| {P}::refuse(\"{what}\", \"NULL where the library needs a function\"))?"
+        )
     });
     Ok(())
 }

@@ -7,11 +7,21 @@ use crate::header::{CType, Header, TypeDefKind};
 pub(crate) enum Ffi {
     Void,
     /// `i32`, `u64`, `f64`, `bool`...
-    Scalar { rust: String, float: bool, signed: bool },
+    Scalar {
+        rust: String,
+        float: bool,
+        signed: bool,
+    },
     /// A data pointer (`pointee`: the type it points to, typedefs followed).
-    Pointer { pointee: CType, mutable: bool },
+    Pointer {
+        pointee: CType,
+        mutable: bool,
+    },
     /// A function pointer: its parameters and result.
-    Function { params: Vec<Ffi>, ret: Box<Ffi> },
+    Function {
+        params: Vec<Ffi>,
+        ret: Box<Ffi>,
+    },
 }
 
 const VOID_PTR: &str = "::core::ffi::c_void";
@@ -71,7 +81,9 @@ impl Ffi {
     pub fn from_raw(&self) -> String {
         match self {
             Ffi::Void => "()".into(),
-            Ffi::Scalar { rust, float: true, .. } => format!("f64::from_bits(__dllgen_l.ret as u64) as {rust}"),
+            Ffi::Scalar { rust, float: true, .. } => {
+                format!("f64::from_bits(__dllgen_l.ret as u64) as {rust}")
+            }
             Ffi::Scalar { rust, .. } if rust == "bool" => "__dllgen_l.ret != 0".into(),
             Ffi::Scalar { rust, .. } => format!("__dllgen_l.ret as {rust}"),
             // A 32-bit address sign-extended: NULL stays NULL, INVALID_HANDLE_VALUE (-1)

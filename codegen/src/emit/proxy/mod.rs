@@ -32,6 +32,9 @@ pub struct Input<'a> {
     pub errors: BTreeMap<String, i64>,
     /// Variants the spec declares (not the library's own names).
     pub variants: BTreeSet<String>,
+    /// The spec's `fixed:` expressions as the 64-bit caller computes them (its
+    /// `sizeof(z_stream)`), by function and parameter.
+    pub fixed: BTreeMap<(String, String), i64>,
 }
 
 /// The proxy crate.
@@ -98,7 +101,8 @@ pub fn build(m: &Model, crates: &Crates, input: &Input<'_>) -> ProxyView {
     let mut frees = BTreeSet::new();
     for f in &m.functions {
         if input.variants.contains(&f.c_name) {
-            left_out.push(format!("`{}`: a variant the spec declares, not one of the library's names", f.c_name));
+            left_out
+                .push(format!("`{}`: a variant the spec declares, not one of the library's names", f.c_name));
             continue;
         }
         let Some(vf) = crates.functions.iter().find(|v| v.c_name == f.c_name) else { continue };
@@ -109,7 +113,8 @@ pub fn build(m: &Model, crates: &Crates, input: &Input<'_>) -> ProxyView {
     }
     // A free function the spec also lists frees the proxy's copies either way.
     functions.retain(|f| !frees.contains(&f.c_name));
-    let mut exports: Vec<String> = functions.iter().map(|f| f.c_name.clone()).chain(frees.iter().cloned()).collect();
+    let mut exports: Vec<String> =
+        functions.iter().map(|f| f.c_name.clone()).chain(frees.iter().cloned()).collect();
     exports.push("dllgen_last_error_message".into());
     exports.sort();
     let windows = m.format == "pe";
@@ -164,12 +169,11 @@ fn function(
     let mut c_params = Vec::new();
     let mut names = Vec::new();
     for (i, p) in f.params.iter().enumerate() {
-        let t64 = ctype::ffi(h, &hf.params[i].ty)
-            .map_err(|e| format!("parameter `{}`: {e}", p.name))?;
+        let t64 = ctype::ffi(h, &hf.params[i].ty).map_err(|e| format!("parameter `{}`: {e}", p.name))?;
         let name = view::ident(&p.name);
         c_params.push(format!("{name}: {}", t64.rust()));
         names.push(name);
-        let cx = params::At { f, vf, index: i, h, hf, structs: &mut *structs };
+        let cx = params::At { f, vf, index: i, h, hf, structs: &mut *structs, fixed: &input.fixed };
         params::param(cx, &t64, &mut body)?;
     }
     let ret64 = ctype::ffi(h, &hf.ret).map_err(|e| format!("its result: {e}"))?;
@@ -213,7 +217,9 @@ fn failure_value(f: &model::Function, ret: &Ffi, explicit: Option<i64>) -> Resul
     if let Some(v) = explicit {
         return match ret {
             Ffi::Void => Err("`proxy_error` is set, but it returns nothing".into()),
-            _ => ret.from_i64(v).ok_or_else(|| format!("`proxy_error: {v}` is not a value of its {}", ret.rust())),
+            _ => ret
+                .from_i64(v)
+                .ok_or_else(|| format!("`proxy_error: {v}` is not a value of its {}", ret.rust())),
         };
     }
     let named = match f.error.as_ref().map(|e| &e.when) {

@@ -5,6 +5,7 @@
 use super::ctype::{self, Ffi};
 use super::structs::Structs;
 use super::Body;
+use crate::emit::kinds::ParamKind;
 use crate::emit::rust_str;
 use crate::emit::view::{self, ident};
 use crate::header::{self, Header};
@@ -21,6 +22,7 @@ pub(crate) struct At<'a, 'b> {
     pub h: &'a Header,
     pub hf: &'a header::Function,
     pub structs: &'a mut Structs<'b>,
+    pub fixed: &'a std::collections::BTreeMap<(String, String), i64>,
 }
 
 impl At<'_, '_> {
@@ -45,7 +47,12 @@ impl At<'_, '_> {
     }
     /// The 64-bit type of another parameter, by name, and its C name as a Rust identifier.
     fn other(&self, name: &str) -> Result<(Ffi, String), String> {
-        let i = self.f.params.iter().position(|q| q.name == name).ok_or_else(|| format!("no parameter `{name}`"))?;
+        let i = self
+            .f
+            .params
+            .iter()
+            .position(|q| q.name == name)
+            .ok_or_else(|| format!("no parameter `{name}`"))?;
         Ok((ctype::ffi(self.h, &self.hf.params[i].ty)?, ident(name)))
     }
 }
@@ -122,7 +129,9 @@ fn same_elements(at: &At<'_, '_>, t64: &Ffi, element: &Value) -> Result<String, 
         {
             Ok(r32)
         }
-        Ffi::Scalar { rust, .. } => Err(format!("its elements are `{rust}` on 64 bits and `{r32}` in the library (not yet)")),
+        Ffi::Scalar { rust, .. } => {
+            Err(format!("its elements are `{rust}` on 64 bits and `{r32}` in the library (not yet)"))
+        }
         _ => Err("not a buffer of numbers on 64 bits".into()),
     }
 }
@@ -163,9 +172,9 @@ fn bytes(u: Units) -> bool {
 /// Element size of a buffer element on the library's side.
 fn elem_size(element: &Value) -> u64 {
     match element {
-        Value::Scalar { scalar: Scalar::Int { bytes, .. } | Scalar::Enum { bytes, .. } | Scalar::Float { bytes } } => {
-            u64::from(*bytes)
-        }
+        Value::Scalar {
+            scalar: Scalar::Int { bytes, .. } | Scalar::Enum { bytes, .. } | Scalar::Float { bytes },
+        } => u64::from(*bytes),
         _ => 1,
     }
 }
@@ -188,13 +197,16 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
                 Encoding::Utf16 => format!("{P}::in_str16({raw} as *const u16, {optional}, \"{what}\")?"),
                 _ => format!("{P}::in_str({raw} as *const ::core::ffi::c_char, {optional}, \"{what}\")?"),
             };
-            let value = if *encoding == Encoding::Utf16 { format!("{typed}.as_deref()") } else { typed.clone() };
+            let value =
+                if *encoding == Encoding::Utf16 { format!("{typed}.as_deref()") } else { typed.clone() };
             b.before.push(format!("let {typed} = {read};"));
             b.args.push(required(&value, *optional, &what));
         }
         Kind::Handle { handle, optional } => {
             let h = format!("__dllgen_c::{handle}");
-            let id = format!("<{h} as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id({raw} as usize as u64)");
+            let id = format!(
+                "<{h} as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id({raw} as usize as u64)"
+            );
             b.args.push(if *optional { format!("(!{raw}.is_null()).then(|| {id})") } else { id });
         }
         Kind::OutHandle { .. } => {
@@ -232,11 +244,18 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
             match value {
                 Value::Scalar { scalar: s } => {
                     let t = pointee(&at, t64)?;
-                    b.after.push(format!("{P}::write({raw} as *mut {}, {});", t.rust(), widen(&out, s, &t, &what)?));
+                    b.after.push(format!(
+                        "{P}::write({raw} as *mut {}, {});",
+                        t.rust(),
+                        widen(&out, s, &t, &what)?
+                    ));
                 }
                 Value::Struct { name } => {
                     let conv = at.structs.conv(name)?;
-                    b.after.push(format!("if !{raw}.is_null() {{ __dllgen_s::{}({raw} as *mut u8, &{out})?; }}", conv.put));
+                    b.after.push(format!(
+                        "if !{raw}.is_null() {{ __dllgen_s::{}({raw} as *mut u8, &{out})?; }}",
+                        conv.put
+                    ));
                 }
             }
         }
@@ -258,14 +277,28 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
         }
         Kind::InBuffer { element, len: Some(len), units, optional, retain: None } => {
             let elem = same_elements(&at, t64, element)?;
-            let n = format!("{P}::elements({}, {}, {}, \"{what}\")?", length(&at, len)?, bytes(*units), elem_size(element));
-            b.before.push(format!("let {typed} = {P}::slice({raw} as *const {elem}, {n}, {optional}, \"{what}\")?;"));
+            let n = format!(
+                "{P}::elements({}, {}, {}, \"{what}\")?",
+                length(&at, len)?,
+                bytes(*units),
+                elem_size(element)
+            );
+            b.before.push(format!(
+                "let {typed} = {P}::slice({raw} as *const {elem}, {n}, {optional}, \"{what}\")?;"
+            ));
             b.args.push(required(&typed, *optional, &what));
         }
         Kind::InoutBuffer { element, len, units, optional } => {
             let elem = same_elements(&at, t64, element)?;
-            let n = format!("{P}::elements({}, {}, {}, \"{what}\")?", length(&at, len)?, bytes(*units), elem_size(element));
-            b.before.push(format!("let {typed} = {P}::slice_mut({raw} as *mut {elem}, {n}, {optional}, \"{what}\")?;"));
+            let n = format!(
+                "{P}::elements({}, {}, {}, \"{what}\")?",
+                length(&at, len)?,
+                bytes(*units),
+                elem_size(element)
+            );
+            b.before.push(format!(
+                "let {typed} = {P}::slice_mut({raw} as *mut {elem}, {n}, {optional}, \"{what}\")?;"
+            ));
             b.args.push(required(&typed, *optional, &what));
         }
         Kind::OutBuffer { element, capacity, units, filled, grow: None, retain: None, .. } => {
@@ -274,15 +307,55 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
         Kind::InoutLength { consumed: true, .. } => {
             let t = pointee(&at, t64)?;
             let out = at.output()?;
-            b.after.push(format!("{P}::write({raw} as *mut {}, {P}::widen::<{}, _>({out}, \"{what}\")?);", t.rust(), t.rust()));
+            b.after.push(format!(
+                "{P}::write({raw} as *mut {}, {P}::widen::<{}, _>({out}, \"{what}\")?);",
+                t.rust(),
+                t.rust()
+            ));
         }
         // Counts the typed client works out from the buffers (the out-buffer writes back
         // what it filled), and contexts the callbacks capture.
         Kind::Length { .. } | Kind::OutLength { .. } | Kind::InoutLength { .. } | Kind::UserData { .. } => {}
+        // The value the caller passes must be the one the spec fixes, as the caller computes
+        // it (`sizeof(z_stream)` is larger on 64 bits): the host passes the library's.
         Kind::Fixed { fixed: model::Fixed::Int { value, .. } } => {
+            let value = at.fixed.get(&(at.f.c_name.clone(), p.name.clone())).copied().unwrap_or(*value);
             b.before.push(format!(
                 "if {raw} as i64 != {value}i64 {{ return Err({P}::refuse(\"{what}\", \"the spec fixes it to {value}\")); }}"
             ));
+        }
+        // A pointer the spec fixes (a version string, a constant address): the host passes
+        // the spec's own.
+        Kind::Fixed { .. } => {}
+        Kind::Resident { strukt, library_buffers: false } => {
+            let ParamKind::Resident(rv) = &at.vf.params[at.index].kind else {
+                return Err("a resident struct the client cannot pass".into());
+            };
+            let (setup, ends) = (rv.end_after.is_some(), rv.ends);
+            let conv = at.structs.conv(strukt)?;
+            let table = conv.put.replace("put_res_", "res_");
+            // A set-up's first resident parameter is the new struct (deflateCopy's `dest`).
+            let new = setup
+                && !at.f.params[..at.index]
+                    .iter()
+                    .any(|q| matches!(&q.kind, Kind::Resident { strukt: s, .. } if s == strukt));
+            let sent = format!("__dllgen_sent_{}", p.name);
+            b.before.push(format!(
+                "let mut {typed} = __dllgen_s::{table}.lend({raw} as usize, {new}, \"{what}\")?;"
+            ));
+            b.before
+                .push(format!("let {sent} = __dllgen_s::{}({raw} as *const u8, &mut {typed})?;", conv.put));
+            if new || ends {
+                // Let go of unless the set-up succeeds; an end function always ends it.
+                b.before.push(format!("{typed}.end();"));
+            }
+            b.args.push(format!("&mut {typed}"));
+            if new {
+                b.after.push(format!("{typed}.keep();"));
+            }
+            if !ends {
+                b.after.push(format!("__dllgen_s::{}({raw} as *mut u8, &{typed}, &{sent})?;", conv.get));
+            }
         }
         Kind::Callback { callback, optional, scope: model::Scope::Call } => {
             super::callback::param(&at, t64, callback, *optional, b)?;
@@ -363,7 +436,9 @@ fn kind_name(k: &Kind) -> &'static str {
     match k {
         Kind::Value { .. } => "a struct by value",
         Kind::InString { .. } => "a string",
-        Kind::InBuffer { retain: Some(_), .. } | Kind::OutBuffer { retain: Some(_), .. } => "a retained buffer",
+        Kind::InBuffer { retain: Some(_), .. } | Kind::OutBuffer { retain: Some(_), .. } => {
+            "a retained buffer"
+        }
         Kind::InBuffer { .. } => "an input buffer of this shape",
         Kind::OutBuffer { grow: Some(_), .. } => "an output buffer that grows",
         Kind::OutBuffer { .. } => "an output buffer of this shape",
@@ -403,7 +478,8 @@ pub(crate) fn ret(
         model::Return::Void => "()".to_string(),
         model::Return::Value { value: Value::Scalar { scalar: s } } => {
             // A count of what an out-buffer filled is not sent: its buffer's length.
-            match f.params.iter().find(|p| matches!(&p.kind, Kind::OutBuffer { filled: Filled::Return, .. })) {
+            match f.params.iter().find(|p| matches!(&p.kind, Kind::OutBuffer { filled: Filled::Return, .. }))
+            {
                 Some(p) => {
                     let Kind::OutBuffer { units, element, .. } = &p.kind else { unreachable!() };
                     let out = vf
@@ -413,12 +489,19 @@ pub(crate) fn ret(
                         .and_then(|q| q.output.as_ref())
                         .map(|(_, l)| l.clone())
                         .ok_or("no output")?;
-                    format!("{P}::units::<{}>({out}.len(), {}, {}, \"{what}\")?", t64.rust(), bytes(*units), elem_size(element))
+                    format!(
+                        "{P}::units::<{}>({out}.len(), {}, {}, \"{what}\")?",
+                        t64.rust(),
+                        bytes(*units),
+                        elem_size(element)
+                    )
                 }
                 None => widen(&local, s, t64, &what)?,
             }
         }
-        model::Return::String { encoding: Encoding::Utf16, .. } => return Err("a UTF-16 result (not yet)".into()),
+        model::Return::String { encoding: Encoding::Utf16, .. } => {
+            return Err("a UTF-16 result (not yet)".into())
+        }
         model::Return::String { free_with, .. } => {
             let optional = vf.ret.client_type.as_deref().is_some_and(|t| t.contains("Option<"));
             let (conv, cast) = match free_with {

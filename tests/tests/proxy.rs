@@ -1,0 +1,181 @@
+//! End to end: the proxy library (generated/demo-proxy), a 64-bit `libdemo.so` that runs
+//! every call in the 32-bit library through its host. A C program written against the
+//! demo's header is compiled twice, linked with the library's own 64-bit build and with
+//! the proxy; both runs must print the same, byte for byte.
+
+use dllgen_tests::{build_bin, build_cdylib, demo_library, run, workspace_root, Output};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const TARGET64: &str = "x86_64-unknown-linux-gnu";
+
+/// An empty folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dllgen-proxy-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A folder holding proxy `name` as a program would find it installed: `lib<name>.so`,
+/// its soname `lib<name>.so.<version>`, and the host beside them.
+fn install(dir: &Path, spec: &str, name: &str, version: &str) -> PathBuf {
+    let lib = dir.join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    let file = format!("lib{name}.so");
+    std::fs::copy(build_cdylib(&format!("{spec}-proxy"), &file, TARGET64), lib.join(&file)).unwrap();
+    std::os::unix::fs::symlink(&file, lib.join(format!("{file}.{version}"))).unwrap();
+    let host = format!("{spec}-host");
+    std::fs::copy(build_bin(&host, &host, "i686-unknown-linux-gnu"), lib.join(&host)).unwrap();
+    lib
+}
+
+fn installed_proxy(dir: &Path) -> PathBuf {
+    install(dir, "demo", "demo", "1")
+}
+
+/// `tests/proxy/<source>` compiled 64-bit and linked with `-ldemo` from `lib`.
+fn compile(source: &str, lib: &Path, exe: &Path) {
+    compile_with(source, &workspace_root().join("examples/demo"), "demo", lib, exe)
+}
+
+/// `tests/proxy/<source>` compiled 64-bit with the headers in `include`, linked with
+/// `-l<name>` from `lib`.
+fn compile_with(source: &str, include: &Path, name: &str, lib: &Path, exe: &Path) {
+    let out = run(
+        Command::new("gcc")
+            .args(["-Wall", "-Werror", "-O1", "-I"])
+            .arg(include)
+            .arg(workspace_root().join("tests/proxy").join(source))
+            .arg("-L")
+            .arg(lib)
+            .arg(format!("-l{name}"))
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .arg("-o")
+            .arg(exe),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, Some(0), "gcc failed:\n{}", out.stderr);
+}
+
+fn run_program(exe: &Path, envs: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(exe);
+    // cargo's LD_LIBRARY_PATH names target/debug, where the workspace build leaves a
+    // `libdemo.so` too: each program finds its library through its own run path only.
+    cmd.env("DEMO_LIBRARY", demo_library().join("libdemo32.so"))
+        .env_remove("DEMO_HOST")
+        .env_remove("LD_LIBRARY_PATH");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    run(&mut cmd, Duration::from_secs(60))
+}
+
+#[test]
+fn a_c_program_prints_the_same_through_the_proxy() {
+    let tmp = scratch("same");
+    let native = tmp.join("native");
+    std::fs::create_dir_all(&native).unwrap();
+    std::fs::copy(demo_library().join("libdemo64.so"), native.join("libdemo.so")).unwrap();
+    let proxied = installed_proxy(&tmp);
+    let (a, b) = (tmp.join("demo-native"), tmp.join("demo-proxied"));
+    compile("demo.c", &native, &a);
+    compile("demo.c", &proxied, &b);
+    let expected = run_program(&a, &[]);
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    assert!(expected.stdout.contains("calibrate -4 after 3 calls"), "{}", expected.stdout);
+    // The executable is not beside the host: the proxy finds it beside itself.
+    let got = run_program(&b, &[]);
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+    // The program really ran through the 32-bit host: the proxy exports the library's
+    // functions and not a line of the library itself.
+    let nm = run(
+        Command::new("nm").args(["-D", "--defined-only"]).arg(proxied.join("libdemo.so")),
+        Duration::from_secs(30),
+    );
+    assert!(
+        nm.stdout.contains(" T demo_calibrate") && nm.stdout.contains(" T dllgen_last_error_message"),
+        "{}",
+        nm.stdout
+    );
+}
+
+#[test]
+fn without_a_host_calls_fail_as_the_library_would_and_say_why() {
+    let tmp = scratch("nohost");
+    let proxied = installed_proxy(&tmp);
+    std::fs::remove_file(proxied.join("demo-host")).unwrap();
+    let exe = tmp.join("nohost");
+    compile("nohost.c", &proxied, &exe);
+    let out = run_program(&exe, &[("DEMO_HOST", &tmp.join("missing-host"))]);
+    // demo_open fails with its rule's value (-1, negative) and errno untouched (its rule
+    // reads the return value); demo_fail's rule reads errno: EIO. demo_add has no value
+    // that says it failed: the process stops with the reason.
+    assert!(out.stdout.contains("open -1 untouched\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("message demo_open: the 32-bit host was not found: tried "),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("missing-host (from DEMO_HOST)"), "{}", out.stdout);
+    assert!(out.stdout.contains("fail -1 errno 5\n"), "{}", out.stdout);
+    assert!(!out.stdout.contains("add"), "{}", out.stdout);
+    assert_eq!(out.code, None, "stopped by SIGABRT: {}", out.stderr);
+    assert!(
+        out.stderr.contains("demo_add has no return value that tells its caller it failed"),
+        "{}",
+        out.stderr
+    );
+    // The host is found through the environment variable when it is not beside the proxy.
+    let elsewhere = tmp.join("bin");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::copy(build_bin("demo-host", "demo-host", "i686-unknown-linux-gnu"), elsewhere.join("demo-host"))
+        .unwrap();
+    let out = run_program(&exe, &[("DEMO_HOST", &elsewhere.join("demo-host"))]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("open -2 untouched\nmessage demo_open: the library reported error -2\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("fail -1 errno 42\n") && out.stdout.contains("add 5\n"), "{}", out.stdout);
+}
+
+#[test]
+fn a_zlib_program_streams_through_the_proxy_as_with_debians_64_bit_zlib() {
+    let real = workspace_root().join("tests/real/zlib");
+    let tmp = scratch("zlib");
+    let native = tmp.join("native");
+    std::fs::create_dir_all(&native).unwrap();
+    std::os::unix::fs::symlink(real.join("amd64/libz.so.1"), native.join("libz.so")).unwrap();
+    std::os::unix::fs::symlink(real.join("amd64/libz.so.1"), native.join("libz.so.1")).unwrap();
+    let proxied = install(&tmp, "zlib", "z", "1");
+    let (a, b) = (tmp.join("zlib-native"), tmp.join("zlib-proxied"));
+    compile_with("zlib.c", &real.join("include"), "z", &native, &a);
+    compile_with("zlib.c", &real.join("include"), "z", &proxied, &b);
+    let run_zlib = |exe: &Path, gz: &Path| {
+        let mut cmd = Command::new(exe);
+        cmd.arg(gz)
+            .env("ZLIB_LIBRARY", real.join("i386/libz.so.1"))
+            .env_remove("ZLIB_HOST")
+            .env_remove("LD_LIBRARY_PATH");
+        run(&mut cmd, Duration::from_secs(60))
+    };
+    let expected = run_zlib(&a, &tmp.join("native.gz"));
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    assert!(
+        expected.stdout.contains("inflated 200000 same 1") && expected.stdout.ends_with("done\n"),
+        "{}",
+        expected.stdout
+    );
+    let got = run_zlib(&b, &tmp.join("proxied.gz"));
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+    assert_eq!(
+        std::fs::read(tmp.join("proxied.gz")).unwrap(),
+        std::fs::read(tmp.join("native.gz")).unwrap(),
+        "the same gzip file"
+    );
+}
