@@ -363,6 +363,7 @@ fn proxy_input(checked: &crate::check::Checked) -> Option<crate::emit::proxy::In
     Some(crate::emit::proxy::Input {
         header,
         file,
+        default_error: proxy.error.as_ref().map(|e| e.value),
         errors: spec
             .functions
             .iter()

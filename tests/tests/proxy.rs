@@ -147,10 +147,7 @@ fn without_a_host_calls_fail_as_the_library_would_and_say_why() {
 fn a_zlib_program_streams_through_the_proxy_as_with_debians_64_bit_zlib() {
     let real = workspace_root().join("tests/real/zlib");
     let tmp = scratch("zlib");
-    let native = tmp.join("native");
-    std::fs::create_dir_all(&native).unwrap();
-    std::os::unix::fs::symlink(real.join("amd64/libz.so.1"), native.join("libz.so")).unwrap();
-    std::os::unix::fs::symlink(real.join("amd64/libz.so.1"), native.join("libz.so.1")).unwrap();
+    let native = native(&tmp, "z", "1", &real.join("amd64/libz.so.1"));
     let proxied = install(&tmp, "zlib", "z", "1");
     let (a, b) = (tmp.join("zlib-native"), tmp.join("zlib-proxied"));
     compile_with("zlib.c", &real.join("include"), "z", &native, &a);
@@ -178,4 +175,38 @@ fn a_zlib_program_streams_through_the_proxy_as_with_debians_64_bit_zlib() {
         std::fs::read(tmp.join("native.gz")).unwrap(),
         "the same gzip file"
     );
+}
+
+/// Links `lib<name>.so` and its soname `lib<name>.so.<version>` in `dir` to Debian's
+/// 64-bit build at `real`.
+fn native(dir: &Path, name: &str, version: &str, real: &Path) -> PathBuf {
+    let native = dir.join("native");
+    std::fs::create_dir_all(&native).unwrap();
+    std::os::unix::fs::symlink(real, native.join(format!("lib{name}.so"))).unwrap();
+    std::os::unix::fs::symlink(real, native.join(format!("lib{name}.so.{version}"))).unwrap();
+    native
+}
+
+#[test]
+fn a_sqlite3_program_queries_through_the_proxy_as_with_debians_64_bit_sqlite3() {
+    let real = workspace_root().join("tests/real/sqlite3");
+    let tmp = scratch("sqlite3");
+    let native = native(&tmp, "sqlite3", "0", &real.join("amd64/libsqlite3.so.0"));
+    let proxied = install(&tmp, "sqlite3", "sqlite3", "0");
+    let (a, b) = (tmp.join("sqlite3-native"), tmp.join("sqlite3-proxied"));
+    compile_with("sqlite3.c", &real.join("include"), "sqlite3", &native, &a);
+    compile_with("sqlite3.c", &real.join("include"), "sqlite3", &proxied, &b);
+    let run_sqlite3 = |exe: &Path| {
+        let mut cmd = Command::new(exe);
+        cmd.env("SQLITE3_LIBRARY", real.join("i386/libsqlite3.so.0"))
+            .env_remove("SQLITE3_HOST")
+            .env_remove("LD_LIBRARY_PATH");
+        run(&mut cmd, Duration::from_secs(60))
+    };
+    let expected = run_sqlite3(&a);
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    assert!(expected.stdout.contains("exec 4 after 3 rows err query aborted"), "{}", expected.stdout);
+    let got = run_sqlite3(&b);
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
 }

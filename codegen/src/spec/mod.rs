@@ -123,6 +123,9 @@ pub struct ProxySpec {
     /// Its file name (`libz.so.1`, `zlib1.dll`); by default the library's soname on Linux,
     /// its file name on Windows.
     pub file: Option<Spanned<String>>,
+    /// The value a call the proxy cannot make returns, for each function whose error rule
+    /// calls it a failure (`error: 1`: SQLITE_ERROR for `nonzero`).
+    pub error: Option<Spanned<i64>>,
 }
 
 /// Which of the header's constants become `const`s of the client: all of them by default.

@@ -212,8 +212,10 @@ impl Reader<'_> {
             return b.then(super::ProxySpec::default);
         }
         let mut proxy = super::ProxySpec::default();
-        for (k, v) in self.fields(node, "proxy", Some(&["file"])) {
-            if k == "file" {
+        for (k, v) in self.fields(node, "proxy", Some(&["file", "error"])) {
+            if k == "error" {
+                proxy.error = self.proxy_error(v);
+            } else {
                 proxy.file = self.string(v, "the proxy library's file name");
                 if let Some(f) = &proxy.file {
                     if f.value.contains(['/', '\\']) || f.value.starts_with('.') {

@@ -30,6 +30,8 @@ pub struct Input<'a> {
     pub file: String,
     /// `proxy_error` by function.
     pub errors: BTreeMap<String, i64>,
+    /// `proxy: { error }`: for the functions whose error rule calls it a failure.
+    pub default_error: Option<i64>,
     /// Variants the spec declares (not the library's own names).
     pub variants: BTreeSet<String>,
     /// The spec's `fixed:` expressions as the 64-bit caller computes them (its
@@ -173,7 +175,7 @@ fn function(
         let name = view::ident(&p.name);
         c_params.push(format!("{name}: {}", t64.rust()));
         names.push(name);
-        let cx = params::At { f, vf, index: i, h, hf, structs: &mut *structs, fixed: &input.fixed };
+        let cx = params::At { f, vf, index: i, h, hf, structs: &mut *structs, fixed: &input.fixed, frees: &mut *frees };
         params::param(cx, &t64, &mut body)?;
     }
     let ret64 = ctype::ffi(h, &hf.ret).map_err(|e| format!("its result: {e}"))?;
@@ -195,7 +197,7 @@ fn function(
         Some(_) => "Some(::dllgen_runtime::marshal::error::Code::Return)",
         None => "None",
     };
-    let on_failure = failure_value(f, &ret64, input.errors.get(&f.c_name).copied())?;
+    let on_failure = failure_value(f, &ret64, input.errors.get(&f.c_name).copied(), input.default_error)?;
     Ok(ProxyFn {
         c_name: f.c_name.clone(),
         doc: vf.doc.clone(),
@@ -209,10 +211,16 @@ fn function(
     })
 }
 
-/// What a call the proxy could not make returns: the spec's `proxy_error`, else the
-/// value the error rule names (0 / NULL for `zero` and `null`, -1 for `negative`), else
-/// the process stops with the reason (nothing else would tell the caller).
-fn failure_value(f: &model::Function, ret: &Ffi, explicit: Option<i64>) -> Result<String, String> {
+/// What a call the proxy could not make returns: the function's `proxy_error`, else the
+/// spec's `proxy: { error }` when the function's error rule calls it a failure, else the
+/// value the rule names (0 / NULL for `zero` and `null`, -1 for `negative`), else the
+/// process stops with the reason (nothing else would tell the caller).
+fn failure_value(
+    f: &model::Function,
+    ret: &Ffi,
+    explicit: Option<i64>,
+    default: Option<i64>,
+) -> Result<String, String> {
     let abort = format!("::dllgen_runtime::proxy::abort(\"{}\")", super::rust_str(&f.c_name));
     if let Some(v) = explicit {
         return match ret {
@@ -222,12 +230,20 @@ fn failure_value(f: &model::Function, ret: &Ffi, explicit: Option<i64>) -> Resul
                 .ok_or_else(|| format!("`proxy_error: {v}` is not a value of its {}", ret.rust())),
         };
     }
+    let fails = |v: i64| match f.error.as_ref().map(|e| &e.when) {
+        Some(ErrorWhen::Negative) => v < 0,
+        Some(ErrorWhen::Zero | ErrorWhen::Null) => v == 0,
+        Some(ErrorWhen::Nonzero) => v != 0,
+        Some(ErrorWhen::Not { values }) => !values.contains(&v),
+        None => false,
+    };
+    let from_spec = default.filter(|v| fails(*v) && !matches!(ret, Ffi::Pointer { .. } | Ffi::Function { .. }));
     let named = match f.error.as_ref().map(|e| &e.when) {
         Some(ErrorWhen::Zero | ErrorWhen::Null) => ret.from_i64(0),
         Some(ErrorWhen::Negative) if ret.signed() => ret.from_i64(-1),
         _ => None,
     };
-    Ok(named.unwrap_or(abort))
+    Ok(from_spec.and_then(|v| ret.from_i64(v)).or(named).unwrap_or(abort))
 }
 
 /// The module-definition file for Windows linkers (`lib /def:`, `dlltool -d`): the library

@@ -23,6 +23,8 @@ pub(crate) struct At<'a, 'b> {
     pub hf: &'a header::Function,
     pub structs: &'a mut Structs<'b>,
     pub fixed: &'a std::collections::BTreeMap<(String, String), i64>,
+    /// Free functions the caller frees the proxy's copies with.
+    pub frees: &'a mut std::collections::BTreeSet<String>,
 }
 
 impl At<'_, '_> {
@@ -304,6 +306,25 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
         Kind::OutBuffer { element, capacity, units, filled, grow: None, retain: None, .. } => {
             out_buffer(&mut at, t64, element, capacity, *units, filled, b)?;
         }
+        // A string the library hands back through `char **` (NULL: not wanted): a copy the
+        // caller frees with the library's free function, or one kept for the process.
+        Kind::OutString { encoding: Encoding::Utf8 | Encoding::Ansi, free_with, len: None } => {
+            let out = at.output()?;
+            let optional = at.vf.params[at.index].output.as_ref().is_some_and(|(t, _)| t.contains("Option<"));
+            let copy = match free_with {
+                Some(free) => {
+                    at.frees.insert(free.name.clone());
+                    format!("{P}::malloc_str(__dllgen_s)")
+                }
+                None => format!("{P}::intern(__dllgen_s) as *mut ::core::ffi::c_char"),
+            };
+            let value = if optional {
+                format!("match &{out} {{ Some(__dllgen_s) => {copy}, None => ::core::ptr::null_mut() }}")
+            } else {
+                format!("{{ let __dllgen_s = &{out}; {copy} }}")
+            };
+            b.after.push(format!("{P}::write({raw} as *mut *mut ::core::ffi::c_char, {value});"));
+        }
         Kind::InoutLength { consumed: true, .. } => {
             let t = pointee(&at, t64)?;
             let out = at.output()?;
@@ -324,8 +345,15 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
                 "if {raw} as i64 != {value}i64 {{ return Err({P}::refuse(\"{what}\", \"the spec fixes it to {value}\")); }}"
             ));
         }
-        // A pointer the spec fixes (a version string, a constant address): the host passes
-        // the spec's own.
+        // A pointer the spec fixes to NULL (`pzTail`): the library would write through one
+        // the caller passes, which the proxy cannot do, so only NULL is taken.
+        Kind::Fixed { fixed: model::Fixed::Address { address: 0 } } => {
+            b.before.push(format!(
+                "if !({raw} as *const ::core::ffi::c_void).is_null() {{ return Err({P}::refuse(\"{what}\", \"the spec fixes it to NULL\")); }}"
+            ));
+        }
+        // Another pointer the spec fixes (a version string, SQLITE_TRANSIENT): the host
+        // passes the spec's own, with the same meaning.
         Kind::Fixed { .. } => {}
         Kind::Resident { strukt, library_buffers: false } => {
             let ParamKind::Resident(rv) = &at.vf.params[at.index].kind else {

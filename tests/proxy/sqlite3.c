@@ -1,0 +1,63 @@
+/* A C program written against Debian's sqlite3.h, built 64-bit twice: linked with
+ * Debian's 64-bit libsqlite3, and with the dllgen proxy (generated/sqlite3-proxy), which
+ * runs every call in Debian's 32-bit sqlite3 through its host. tests/tests/proxy.rs
+ * requires the same output from both. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static int row(void *ctx, int n, char **values, char **names)
+{
+    int *rows = ctx;
+    printf("  row %d:", ++*rows);
+    for (int i = 0; i < n; i++)
+        printf(" %s=%s", names[i], values[i] ? values[i] : "NULL");
+    printf("\n");
+    return *rows == 3; /* stop after the third row */
+}
+
+int main(void)
+{
+    printf("version %s %d\n", sqlite3_libversion(), sqlite3_libversion_number() >= 3000000);
+    sqlite3 *db = NULL;
+    int r = sqlite3_open(":memory:", &db);
+    printf("open %d %s\n", r, db ? "db" : "null");
+    char *err = NULL;
+    r = sqlite3_exec(db,
+                     "create table t(id integer primary key, name text, score real);"
+                     "insert into t(name, score) values ('ann', 1.5), ('bob', NULL), ('cy', -2.25), ('dee', 1e10);",
+                     NULL, NULL, &err);
+    printf("exec %d err %s changes %d last %lld\n", r, err ? err : "none", sqlite3_changes(db),
+           (long long)sqlite3_last_insert_rowid(db));
+    int rows = 0;
+    r = sqlite3_exec(db, "select id, name, score from t order by id", row, &rows, &err);
+    printf("exec %d after %d rows err %s\n", r, rows, err ? err : "none");
+    sqlite3_free(err);
+    err = NULL;
+    r = sqlite3_exec(db, "select * from missing", NULL, NULL, &err);
+    printf("exec %d err %s\n", r, err ? err : "none");
+    sqlite3_free(err);
+    printf("errmsg %s errcode %d\n", sqlite3_errmsg(db), sqlite3_errcode(db));
+
+    sqlite3_stmt *st = NULL;
+    r = sqlite3_prepare_v2(db, "select id, name, score, length(name) from t where score > ?1 or name = ?2", -1, &st, NULL);
+    printf("prepare %d columns %d params %d\n", r, sqlite3_column_count(st), sqlite3_bind_parameter_count(st));
+    printf("bind %d", sqlite3_bind_double(st, 1, 0.0));
+    printf(" %d\n", sqlite3_bind_text(st, 2, "bob", 3, SQLITE_TRANSIENT));
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *name = sqlite3_column_text(st, 1);
+        printf("  %s=%lld %s=%s %s=%.3f type %d len %d\n", sqlite3_column_name(st, 0),
+               (long long)sqlite3_column_int64(st, 0), sqlite3_column_name(st, 1), name ? (const char *)name : "NULL",
+               sqlite3_column_name(st, 2), sqlite3_column_double(st, 2), sqlite3_column_type(st, 2),
+               sqlite3_column_int(st, 3));
+    }
+    printf("step %d\n", r);
+    printf("reset %d finalize", sqlite3_reset(st));
+    printf(" %d\n", sqlite3_finalize(st));
+    r = sqlite3_prepare_v2(db, "select nonsense(", -1, &st, NULL);
+    printf("prepare bad %d %s\n", r, sqlite3_errmsg(db));
+    printf("complete %d %d\n", sqlite3_complete("select 1;"), sqlite3_complete("select ("));
+    printf("close %d\n", sqlite3_close(db));
+    printf("done\n");
+    return 0;
+}
