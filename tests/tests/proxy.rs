@@ -59,17 +59,32 @@ fn compile_with(source: &str, include: &Path, name: &str, lib: &Path, exe: &Path
     assert_eq!(out.code, Some(0), "gcc failed:\n{}", out.stderr);
 }
 
-fn run_program(exe: &Path, envs: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(exe);
-    // cargo's LD_LIBRARY_PATH names target/debug, where the workspace build leaves a
-    // `libdemo.so` too: each program finds its library through its own run path only.
+/// Runs `cmd` with the 32-bit libraries the hosts load named, and nothing else pointing
+/// at a host or a library: cargo's LD_LIBRARY_PATH names target/debug, where the workspace
+/// build leaves a `libdemo.so` too, so each program finds its library through its own run
+/// path (or the path it is given) only.
+fn run_program(cmd: &mut Command) -> Output {
+    run_with(cmd, &[])
+}
+
+/// [`run_program`] with `envs` set too.
+fn run_with(cmd: &mut Command, envs: &[(&str, &Path)]) -> Output {
+    let real = workspace_root().join("tests/real");
     cmd.env("DEMO_LIBRARY", demo_library().join("libdemo32.so"))
+        .env("ZLIB_LIBRARY", real.join("zlib/i386/libz.so.1"))
+        .env("SQLITE3_LIBRARY", real.join("sqlite3/i386/libsqlite3.so.0"))
         .env_remove("DEMO_HOST")
+        .env_remove("ZLIB_HOST")
+        .env_remove("SQLITE3_HOST")
         .env_remove("LD_LIBRARY_PATH");
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    run(&mut cmd, Duration::from_secs(60))
+    run(cmd, Duration::from_secs(60))
+}
+
+fn run_demo(exe: &Path, envs: &[(&str, &Path)]) -> Output {
+    run_with(&mut Command::new(exe), envs)
 }
 
 #[test]
@@ -82,11 +97,11 @@ fn a_c_program_prints_the_same_through_the_proxy() {
     let (a, b) = (tmp.join("demo-native"), tmp.join("demo-proxied"));
     compile("demo.c", &native, &a);
     compile("demo.c", &proxied, &b);
-    let expected = run_program(&a, &[]);
+    let expected = run_demo(&a, &[]);
     assert_eq!(expected.code, Some(0), "{}", expected.stderr);
     assert!(expected.stdout.contains("calibrate -4 after 3 calls"), "{}", expected.stdout);
     // The executable is not beside the host: the proxy finds it beside itself.
-    let got = run_program(&b, &[]);
+    let got = run_demo(&b, &[]);
     assert_eq!(got.code, Some(0), "{}", got.stderr);
     assert_eq!(got.stdout, expected.stdout);
     // The program really ran through the 32-bit host: the proxy exports the library's
@@ -109,7 +124,7 @@ fn without_a_host_calls_fail_as_the_library_would_and_say_why() {
     std::fs::remove_file(proxied.join("demo-host")).unwrap();
     let exe = tmp.join("nohost");
     compile("nohost.c", &proxied, &exe);
-    let out = run_program(&exe, &[("DEMO_HOST", &tmp.join("missing-host"))]);
+    let out = run_demo(&exe, &[("DEMO_HOST", &tmp.join("missing-host"))]);
     // demo_open fails with its rule's value (-1, negative) and errno untouched (its rule
     // reads the return value); demo_fail's rule reads errno: EIO. demo_add has no value
     // that says it failed: the process stops with the reason.
@@ -133,7 +148,7 @@ fn without_a_host_calls_fail_as_the_library_would_and_say_why() {
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::copy(build_bin("demo-host", "demo-host", "i686-unknown-linux-gnu"), elsewhere.join("demo-host"))
         .unwrap();
-    let out = run_program(&exe, &[("DEMO_HOST", &elsewhere.join("demo-host"))]);
+    let out = run_demo(&exe, &[("DEMO_HOST", &elsewhere.join("demo-host"))]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
         out.stdout.contains("open -2 untouched\nmessage demo_open: the library reported error -2\n"),
@@ -152,14 +167,7 @@ fn a_zlib_program_streams_through_the_proxy_as_with_debians_64_bit_zlib() {
     let (a, b) = (tmp.join("zlib-native"), tmp.join("zlib-proxied"));
     compile_with("zlib.c", &real.join("include"), "z", &native, &a);
     compile_with("zlib.c", &real.join("include"), "z", &proxied, &b);
-    let run_zlib = |exe: &Path, gz: &Path| {
-        let mut cmd = Command::new(exe);
-        cmd.arg(gz)
-            .env("ZLIB_LIBRARY", real.join("i386/libz.so.1"))
-            .env_remove("ZLIB_HOST")
-            .env_remove("LD_LIBRARY_PATH");
-        run(&mut cmd, Duration::from_secs(60))
-    };
+    let run_zlib = |exe: &Path, gz: &Path| run_program(Command::new(exe).arg(gz));
     let expected = run_zlib(&a, &tmp.join("native.gz"));
     assert_eq!(expected.code, Some(0), "{}", expected.stderr);
     assert!(
@@ -196,17 +204,53 @@ fn a_sqlite3_program_queries_through_the_proxy_as_with_debians_64_bit_sqlite3() 
     let (a, b) = (tmp.join("sqlite3-native"), tmp.join("sqlite3-proxied"));
     compile_with("sqlite3.c", &real.join("include"), "sqlite3", &native, &a);
     compile_with("sqlite3.c", &real.join("include"), "sqlite3", &proxied, &b);
-    let run_sqlite3 = |exe: &Path| {
-        let mut cmd = Command::new(exe);
-        cmd.env("SQLITE3_LIBRARY", real.join("i386/libsqlite3.so.0"))
-            .env_remove("SQLITE3_HOST")
-            .env_remove("LD_LIBRARY_PATH");
-        run(&mut cmd, Duration::from_secs(60))
-    };
+    let run_sqlite3 = |exe: &Path| run_program(&mut Command::new(exe));
     let expected = run_sqlite3(&a);
     assert_eq!(expected.code, Some(0), "{}", expected.stderr);
     assert!(expected.stdout.contains("exec 4 after 3 rows err query aborted"), "{}", expected.stdout);
     let got = run_sqlite3(&b);
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+}
+
+#[test]
+fn a_program_loading_the_proxy_at_run_time_resolves_the_same_functions() {
+    let tmp = scratch("dlopen");
+    let proxied = installed_proxy(&tmp);
+    let exe = tmp.join("dlopen");
+    let out = run(
+        Command::new("gcc")
+            .args(["-Wall", "-Werror", "-O1"])
+            .arg(workspace_root().join("tests/proxy/dlopen.c"))
+            .arg("-o")
+            .arg(&exe),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, Some(0), "gcc failed:\n{}", out.stderr);
+    let expected = run_program(Command::new(&exe).arg(demo_library().join("libdemo64.so")));
+    assert_eq!(expected.code, Some(0), "{}", expected.stdout);
+    assert!(expected.stdout.contains("read 0 6 plugin"), "{}", expected.stdout);
+    let got = run_program(Command::new(&exe).arg(proxied.join("libdemo.so.1")));
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+}
+
+#[test]
+fn python_ctypes_gets_what_it_gets_from_debians_64_bit_libraries() {
+    let tmp = scratch("ctypes");
+    let zlib = install(&tmp.join("zlib"), "zlib", "z", "1");
+    let sqlite3 = install(&tmp.join("sqlite3"), "sqlite3", "sqlite3", "0");
+    let script = workspace_root().join("tests/proxy/ctypes_check.py");
+    let real = workspace_root().join("tests/real");
+    let python = |z: &Path, s: &Path| {
+        let mut cmd = Command::new("python3");
+        cmd.arg(&script).arg(z).arg(s);
+        run_program(&mut cmd)
+    };
+    let expected = python(&real.join("zlib/amd64/libz.so.1"), &real.join("sqlite3/amd64/libsqlite3.so.0"));
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    assert!(expected.stdout.contains("row (('k', 'b'), ('v', None), ('w', None))"), "{}", expected.stdout);
+    let got = python(&zlib.join("libz.so.1"), &sqlite3.join("libsqlite3.so.0"));
     assert_eq!(got.code, Some(0), "{}", got.stderr);
     assert_eq!(got.stdout, expected.stdout);
 }

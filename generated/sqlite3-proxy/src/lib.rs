@@ -77,18 +77,15 @@ use ::sqlite3_client as __dllgen_c;
 /// library is loaded).
 fn __dllgen_client() -> &'static __dllgen_c::Sqlite3 {
     static CLIENT: ::std::sync::OnceLock<__dllgen_c::Sqlite3> = ::std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let mut config = __dllgen_c::Sqlite3::config();
-            config.host = ::dllgen_runtime::HostPath::Search {
-                file_name: __dllgen_c::HOST_EXE.into(),
-                env_var: "SQLITE3_HOST".into(),
-                dirs: ::dllgen_runtime::proxy::module_dir(
-                    __dllgen_client as *const ::core::ffi::c_void,
-                ),
-            };
-            __dllgen_c::Sqlite3::with_config(config)
-        })
+    CLIENT.get_or_init(|| {
+        let mut config = __dllgen_c::Sqlite3::config();
+        config.host = ::dllgen_runtime::HostPath::Search {
+            file_name: __dllgen_c::HOST_EXE.into(),
+            env_var: "SQLITE3_HOST".into(),
+            dirs: ::dllgen_runtime::proxy::module_dir(__dllgen_client as *const ::core::ffi::c_void),
+        };
+        __dllgen_c::Sqlite3::with_config(config)
+    })
 }
 /// Why this thread's latest call failed: UTF-8, valid until its next failure ("" before any).
 #[no_mangle]
@@ -103,23 +100,15 @@ pub unsafe extern "C" fn sqlite3_free(p: *mut ::core::ffi::c_void) {
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_backup_finish(p: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_backup_finish(p)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_backup_finish(p)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_backup_finish",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_backup_finish"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_backup_finish", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_backup_finish"),
+        },
     }
 }
 /// * CAPI3REF: Online Backup API.
@@ -313,42 +302,26 @@ pub unsafe extern "C" fn sqlite3_backup_init(
     pSource: *mut ::core::ffi::c_void,
     zSourceName: *const ::core::ffi::c_void,
 ) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_backup_init(pDest, zDestName, pSource, zSourceName)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_backup_init(pDest, zDestName, pSource, zSourceName)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_backup_init",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_backup_init"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_backup_init", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_backup_init"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_backup_pagecount(p: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_backup_pagecount(p)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_backup_pagecount(p)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_backup_pagecount",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_backup_pagecount", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_backup_pagecount"),
             }
@@ -357,19 +330,13 @@ pub unsafe extern "C" fn sqlite3_backup_pagecount(p: *mut ::core::ffi::c_void) -
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_backup_remaining(p: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_backup_remaining(p)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_backup_remaining(p)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_backup_remaining",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_backup_remaining", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_backup_remaining"),
             }
@@ -377,27 +344,16 @@ pub unsafe extern "C" fn sqlite3_backup_remaining(p: *mut ::core::ffi::c_void) -
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_backup_step(
-    p: *mut ::core::ffi::c_void,
-    nPage: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_backup_step(p, nPage)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_backup_step(p: *mut ::core::ffi::c_void, nPage: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_backup_step(p, nPage)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_backup_step",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_backup_step"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_backup_step", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_backup_step"),
+        },
     }
 }
 /// * CAPI3REF: Binding Values To Prepared Statements
@@ -546,11 +502,9 @@ pub unsafe extern "C" fn sqlite3_bind_blob(
     n: i32,
     arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_blob(arg0, arg1, arg2, n, arg4)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_blob(arg0, arg1, arg2, n, arg4)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -573,11 +527,9 @@ pub unsafe extern "C" fn sqlite3_bind_blob64(
     arg3: u64,
     arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_blob64(arg0, arg1, arg2, arg3, arg4)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_blob64(arg0, arg1, arg2, arg3, arg4)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -593,16 +545,10 @@ pub unsafe extern "C" fn sqlite3_bind_blob64(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_bind_double(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i32,
-    arg2: f64,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_double(arg0, arg1, arg2)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_bind_double(arg0: *mut ::core::ffi::c_void, arg1: i32, arg2: f64) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_double(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -618,16 +564,10 @@ pub unsafe extern "C" fn sqlite3_bind_double(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_bind_int(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i32,
-    arg2: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_int(arg0, arg1, arg2)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_bind_int(arg0: *mut ::core::ffi::c_void, arg1: i32, arg2: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_int(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -643,16 +583,10 @@ pub unsafe extern "C" fn sqlite3_bind_int(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_bind_int64(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i32,
-    arg2: i64,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_int64(arg0, arg1, arg2)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_bind_int64(arg0: *mut ::core::ffi::c_void, arg1: i32, arg2: i64) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_int64(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -668,15 +602,10 @@ pub unsafe extern "C" fn sqlite3_bind_int64(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_bind_null(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_null(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_bind_null(arg0: *mut ::core::ffi::c_void, arg1: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_null(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -709,22 +638,14 @@ pub unsafe extern "C" fn sqlite3_bind_null(
 /// * [sqlite3_bind_parameter_name()], and
 /// * [sqlite3_bind_parameter_index()].
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_bind_parameter_count(
-    arg0: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_parameter_count(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_bind_parameter_count(arg0: *mut ::core::ffi::c_void) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_parameter_count(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_bind_parameter_count",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_bind_parameter_count", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_bind_parameter_count"),
             }
@@ -750,19 +671,13 @@ pub unsafe extern "C" fn sqlite3_bind_parameter_index(
     arg0: *mut ::core::ffi::c_void,
     zName: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_parameter_index(arg0, zName)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_parameter_index(arg0, zName)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_bind_parameter_index",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_bind_parameter_index", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_bind_parameter_index"),
             }
@@ -798,22 +713,14 @@ pub unsafe extern "C" fn sqlite3_bind_parameter_name(
     arg0: *mut ::core::ffi::c_void,
     arg1: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_parameter_name(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_parameter_name(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_bind_parameter_name",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_bind_parameter_name", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_bind_parameter_name"),
             }
         }
@@ -827,11 +734,9 @@ pub unsafe extern "C" fn sqlite3_bind_text(
     arg3: i32,
     arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_text(arg0, arg1, arg2, arg3, arg4)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_text(arg0, arg1, arg2, arg3, arg4)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -854,11 +759,9 @@ pub unsafe extern "C" fn sqlite3_bind_text16(
     arg3: i32,
     arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_text16(arg0, arg1, arg2, arg3, arg4)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_text16(arg0, arg1, arg2, arg3, arg4)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -882,11 +785,9 @@ pub unsafe extern "C" fn sqlite3_bind_text64(
     arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     encoding: u8,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_text64(arg0, arg1, arg2, arg3, arg4, encoding)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_text64(arg0, arg1, arg2, arg3, arg4, encoding)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -907,11 +808,9 @@ pub unsafe extern "C" fn sqlite3_bind_value(
     arg1: i32,
     arg2: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_value(arg0, arg1, arg2)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_value(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -927,16 +826,10 @@ pub unsafe extern "C" fn sqlite3_bind_value(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_bind_zeroblob(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i32,
-    n: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_zeroblob(arg0, arg1, n)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_bind_zeroblob(arg0: *mut ::core::ffi::c_void, arg1: i32, n: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_zeroblob(arg0, arg1, n)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -957,11 +850,9 @@ pub unsafe extern "C" fn sqlite3_bind_zeroblob64(
     arg1: i32,
     arg2: u64,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_bind_zeroblob64(arg0, arg1, arg2)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_bind_zeroblob64(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -990,23 +881,15 @@ pub unsafe extern "C" fn sqlite3_bind_zeroblob64(
 /// * to this routine results in undefined and probably undesirable behavior.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_blob_bytes(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_blob_bytes(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_blob_bytes(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_blob_bytes",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_blob_bytes"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_blob_bytes", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_blob_bytes"),
+        },
     }
 }
 /// * CAPI3REF: Close A BLOB Handle
@@ -1030,23 +913,15 @@ pub unsafe extern "C" fn sqlite3_blob_bytes(arg0: *mut ::core::ffi::c_void) -> i
 /// * sqlite3_errcode() and sqlite3_errmsg() functions are set before returning.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_blob_close(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_blob_close(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_blob_close(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_blob_close",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_blob_close"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_blob_close", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_blob_close"),
+        },
     }
 }
 /// * CAPI3REF: Open A BLOB For Incremental I/O
@@ -1140,19 +1015,9 @@ pub unsafe extern "C" fn sqlite3_blob_open(
     flags: i32,
     ppBlob: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_blob_open(
-                arg0,
-                zDb,
-                zTable,
-                zColumn,
-                iRow,
-                flags,
-                ppBlob,
-            )
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_blob_open(arg0, zDb, zTable, zColumn, iRow, flags, ppBlob)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -1199,11 +1064,9 @@ pub unsafe extern "C" fn sqlite3_blob_read(
     N: i32,
     iOffset: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_blob_read(arg0, Z, N, iOffset)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_blob_read(arg0, Z, N, iOffset)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -1240,15 +1103,10 @@ pub unsafe extern "C" fn sqlite3_blob_read(
 /// *
 /// * ^This function sets the database handle error code and message.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_blob_reopen(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i64,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_blob_reopen(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_blob_reopen(arg0: *mut ::core::ffi::c_void, arg1: i64) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_blob_reopen(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -1308,11 +1166,9 @@ pub unsafe extern "C" fn sqlite3_blob_write(
     n: i32,
     iOffset: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_blob_write(arg0, z, n, iOffset)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_blob_write(arg0, z, n, iOffset)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -1347,27 +1203,16 @@ pub unsafe extern "C" fn sqlite3_blob_write(
 /// *
 /// * See also:  [PRAGMA busy_timeout]
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_busy_timeout(
-    arg0: *mut ::core::ffi::c_void,
-    ms: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_busy_timeout(arg0, ms)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_busy_timeout(arg0: *mut ::core::ffi::c_void, ms: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_busy_timeout(arg0, ms)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_busy_timeout",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_busy_timeout"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_busy_timeout", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_busy_timeout"),
+        },
     }
 }
 /// * CAPI3REF: Count The Number Of Rows Modified
@@ -1429,40 +1274,28 @@ pub unsafe extern "C" fn sqlite3_busy_timeout(
 /// * </ul>
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_changes(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_changes(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_changes(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_changes", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_changes"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_changes", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_changes"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_changes64(arg0: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_changes64(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_changes64(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_changes64",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_changes64"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_changes64", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i64,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_changes64"),
+        },
     }
 }
 /// * CAPI3REF: Reset All Bindings On A Prepared Statement
@@ -1473,19 +1306,13 @@ pub unsafe extern "C" fn sqlite3_changes64(arg0: *mut ::core::ffi::c_void) -> i6
 /// * ^Use this routine to reset all host parameters to NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_clear_bindings(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_clear_bindings(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_clear_bindings(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_clear_bindings",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_clear_bindings", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_clear_bindings"),
             }
@@ -1530,78 +1357,52 @@ pub unsafe extern "C" fn sqlite3_clear_bindings(arg0: *mut ::core::ffi::c_void) 
 /// * argument is a harmless no-op.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_close(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_close(arg0) }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_close(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_close", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_close", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_close_v2(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_close_v2(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_close_v2(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_close_v2", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_close_v2", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_column_bytes(
-    arg0: *mut ::core::ffi::c_void,
-    iCol: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_bytes(arg0, iCol)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_column_bytes(arg0: *mut ::core::ffi::c_void, iCol: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_bytes(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_bytes",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_bytes"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_bytes", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_bytes"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_column_bytes16(
-    arg0: *mut ::core::ffi::c_void,
-    iCol: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_bytes16(arg0, iCol)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_column_bytes16(arg0: *mut ::core::ffi::c_void, iCol: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_bytes16(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_bytes16",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_bytes16", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_column_bytes16"),
             }
@@ -1622,23 +1423,15 @@ pub unsafe extern "C" fn sqlite3_column_bytes16(
 /// * See also: [sqlite3_data_count()]
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_column_count(pStmt: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_count(pStmt)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_count(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_count",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_count"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_count", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_count"),
+        },
     }
 }
 /// * CAPI3REF: Source Of Data In A Query Result
@@ -1686,22 +1479,14 @@ pub unsafe extern "C" fn sqlite3_column_database_name(
     arg0: *mut ::core::ffi::c_void,
     arg1: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_database_name(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_database_name(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_database_name",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_database_name", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_column_database_name"),
             }
         }
@@ -1740,97 +1525,56 @@ pub unsafe extern "C" fn sqlite3_column_decltype(
     arg0: *mut ::core::ffi::c_void,
     arg1: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_decltype(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_decltype(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_decltype",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_decltype", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_column_decltype"),
             }
         }
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_column_double(
-    arg0: *mut ::core::ffi::c_void,
-    iCol: i32,
-) -> f64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_double(arg0, iCol)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_column_double(arg0: *mut ::core::ffi::c_void, iCol: i32) -> f64 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_double(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_double",
-                None,
-            ) {
-                Some(__dllgen_l) => f64::from_bits(__dllgen_l.ret as u64) as f64,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_double"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_double", None) {
+            Some(__dllgen_l) => f64::from_bits(__dllgen_l.ret as u64) as f64,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_double"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_column_int(
-    arg0: *mut ::core::ffi::c_void,
-    iCol: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_int(arg0, iCol)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_column_int(arg0: *mut ::core::ffi::c_void, iCol: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_int(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_int",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_int"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_int", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_int"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_column_int64(
-    arg0: *mut ::core::ffi::c_void,
-    iCol: i32,
-) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_int64(arg0, iCol)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_column_int64(arg0: *mut ::core::ffi::c_void, iCol: i32) -> i64 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_int64(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_int64",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_int64"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_int64", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i64,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_int64"),
+        },
     }
 }
 /// * CAPI3REF: Column Names In A Result Set
@@ -1863,25 +1607,15 @@ pub unsafe extern "C" fn sqlite3_column_name(
     arg0: *mut ::core::ffi::c_void,
     N: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_name(arg0, N)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_name(arg0, N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_name",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_name"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_name", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_name"),
+        },
     }
 }
 #[no_mangle]
@@ -1889,22 +1623,14 @@ pub unsafe extern "C" fn sqlite3_column_origin_name(
     arg0: *mut ::core::ffi::c_void,
     arg1: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_origin_name(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_origin_name(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_origin_name",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_origin_name", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_column_origin_name"),
             }
         }
@@ -1915,22 +1641,14 @@ pub unsafe extern "C" fn sqlite3_column_table_name(
     arg0: *mut ::core::ffi::c_void,
     arg1: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_table_name(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_table_name(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_table_name",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_table_name", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_column_table_name"),
             }
         }
@@ -1941,49 +1659,28 @@ pub unsafe extern "C" fn sqlite3_column_text(
     arg0: *mut ::core::ffi::c_void,
     iCol: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_text(arg0, iCol)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_text(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_text",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_text"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_text", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_text"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_column_type(
-    arg0: *mut ::core::ffi::c_void,
-    iCol: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_type(arg0, iCol)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_column_type(arg0: *mut ::core::ffi::c_void, iCol: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_type(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_type",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_type"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_type", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_type"),
+        },
     }
 }
 #[no_mangle]
@@ -1991,69 +1688,41 @@ pub unsafe extern "C" fn sqlite3_column_value(
     arg0: *mut ::core::ffi::c_void,
     iCol: i32,
 ) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_column_value(arg0, iCol)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_column_value(arg0, iCol)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_column_value",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_column_value"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_column_value", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_column_value"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_compileoption_get(
-    N: i32,
-) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_compileoption_get(N)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_compileoption_get(N: i32) -> *const ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_compileoption_get(N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_compileoption_get",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_compileoption_get", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_compileoption_get"),
             }
         }
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_compileoption_used(
-    zOptName: *const ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_compileoption_used(zOptName)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_compileoption_used(zOptName: *const ::core::ffi::c_void) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_compileoption_used(zOptName)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_compileoption_used",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_compileoption_used", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_compileoption_used"),
             }
@@ -2093,40 +1762,28 @@ pub unsafe extern "C" fn sqlite3_compileoption_used(
 /// * UTF-16 string in native byte order.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_complete(sql: *const ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_complete(sql)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_complete(sql)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_complete", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_complete"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_complete", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_complete"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_complete16(sql: *const ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_complete16(sql)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_complete16(sql)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_complete16",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_complete16"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_complete16", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_complete16"),
+        },
     }
 }
 /// * CAPI3REF: Database Connection For Functions
@@ -2141,22 +1798,14 @@ pub unsafe extern "C" fn sqlite3_complete16(sql: *const ::core::ffi::c_void) -> 
 pub unsafe extern "C" fn sqlite3_context_db_handle(
     arg0: *mut ::core::ffi::c_void,
 ) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_context_db_handle(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_context_db_handle(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_context_db_handle",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_context_db_handle", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_context_db_handle"),
             }
         }
@@ -2213,28 +1862,14 @@ pub unsafe extern "C" fn sqlite3_create_filename(
     nParam: i32,
     azParam: *mut ::core::ffi::c_void,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_create_filename(
-                zDatabase,
-                zJournal,
-                zWal,
-                nParam,
-                azParam,
-            )
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_create_filename(zDatabase, zJournal, zWal, nParam, azParam)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_create_filename",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_create_filename", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_create_filename"),
             }
         }
@@ -2259,23 +1894,15 @@ pub unsafe extern "C" fn sqlite3_create_filename(
 /// * See also: [sqlite3_column_count()]
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_data_count(pStmt: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_data_count(pStmt)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_data_count(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_data_count",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_data_count"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_data_count", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_data_count"),
+        },
     }
 }
 /// * CAPI3REF: Flush caches to disk mid-transaction
@@ -2309,23 +1936,15 @@ pub unsafe extern "C" fn sqlite3_data_count(pStmt: *mut ::core::ffi::c_void) -> 
 /// * returned by the [sqlite3_errcode()] and [sqlite3_errmsg()] functions.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_db_cacheflush(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_cacheflush(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_cacheflush(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_db_cacheflush",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_db_cacheflush"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_cacheflush", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_db_cacheflush"),
+        },
     }
 }
 /// * CAPI3REF: Return The Filename For A Database Connection
@@ -2361,25 +1980,15 @@ pub unsafe extern "C" fn sqlite3_db_filename(
     db: *mut ::core::ffi::c_void,
     zDbName: *const ::core::ffi::c_void,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_filename(db, zDbName)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_filename(db, zDbName)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_db_filename",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_db_filename"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_filename", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_db_filename"),
+        },
     }
 }
 /// * CAPI3REF: Find The Database Handle Of A Prepared Statement
@@ -2392,28 +2001,16 @@ pub unsafe extern "C" fn sqlite3_db_filename(
 /// * to the [sqlite3_prepare_v2()] call (or its variants) that was used to
 /// * create the statement in the first place.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_db_handle(
-    arg0: *mut ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_handle(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_db_handle(arg0: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_handle(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_db_handle",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_db_handle"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_handle", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_db_handle"),
+        },
     }
 }
 /// * CAPI3REF: Retrieve the mutex for a database connection
@@ -2425,24 +2022,16 @@ pub unsafe extern "C" fn sqlite3_db_handle(
 /// * ^If the [threading mode] is Single-thread or Multi-thread then this
 /// * routine returns a NULL pointer.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_db_mutex(
-    arg0: *mut ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_mutex(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_db_mutex(arg0: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_mutex(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_mutex", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_db_mutex"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_mutex", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_db_mutex"),
+        },
     }
 }
 /// * CAPI3REF: Return The Schema Name For A Database Connection
@@ -2464,25 +2053,16 @@ pub unsafe extern "C" fn sqlite3_db_mutex(
 /// * threads should mutex-protect calls to this API and should make their own
 /// * private copy of the result prior to releasing the mutex.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_db_name(
-    db: *mut ::core::ffi::c_void,
-    N: i32,
-) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_name(db, N)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_db_name(db: *mut ::core::ffi::c_void, N: i32) -> *const ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_name(db, N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_name", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_db_name"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_name", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_db_name"),
+        },
     }
 }
 /// * CAPI3REF: Determine if a database is read-only
@@ -2496,23 +2076,15 @@ pub unsafe extern "C" fn sqlite3_db_readonly(
     db: *mut ::core::ffi::c_void,
     zDbName: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_readonly(db, zDbName)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_readonly(db, zDbName)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_db_readonly",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_db_readonly"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_readonly", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_db_readonly"),
+        },
     }
 }
 /// * CAPI3REF: Free Memory Used By A Database Connection
@@ -2526,22 +2098,14 @@ pub unsafe extern "C" fn sqlite3_db_readonly(
 /// *
 /// * See also: [sqlite3_release_memory()]
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_db_release_memory(
-    arg0: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_release_memory(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_db_release_memory(arg0: *mut ::core::ffi::c_void) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_release_memory(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_db_release_memory",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_db_release_memory", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_db_release_memory"),
             }
@@ -2577,11 +2141,9 @@ pub unsafe extern "C" fn sqlite3_db_status(
     pHiwtr: *mut ::core::ffi::c_void,
     resetFlg: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_db_status(arg0, op, pCur, pHiwtr, resetFlg)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_db_status(arg0, op, pCur, pHiwtr, resetFlg)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -2620,23 +2182,14 @@ pub unsafe extern "C" fn sqlite3_db_status(
 /// * remains disabled. This will prevent SQL injections from giving attackers
 /// * access to extension loading capabilities.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_enable_load_extension(
-    db: *mut ::core::ffi::c_void,
-    onoff: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_enable_load_extension(db, onoff)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_enable_load_extension(db: *mut ::core::ffi::c_void, onoff: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_enable_load_extension(db, onoff)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_enable_load_extension",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_enable_load_extension", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_enable_load_extension"),
             }
@@ -2687,19 +2240,13 @@ pub unsafe extern "C" fn sqlite3_enable_load_extension(
 /// * See Also:  [SQLite Shared-Cache Mode]
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_enable_shared_cache(arg0: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_enable_shared_cache(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_enable_shared_cache(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_enable_shared_cache",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_enable_shared_cache", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_enable_shared_cache"),
             }
@@ -2766,74 +2313,54 @@ pub unsafe extern "C" fn sqlite3_enable_shared_cache(arg0: i32) -> i32 {
 /// * error code and message may or may not be set.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_errcode(db: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_errcode(db) }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_errcode(db)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_errcode", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_errcode"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_errcode", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_errcode"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_errmsg(
-    arg0: *mut ::core::ffi::c_void,
-) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_errmsg(arg0) }),
-    );
+pub unsafe extern "C" fn sqlite3_errmsg(arg0: *mut ::core::ffi::c_void) -> *const ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_errmsg(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_errmsg", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_errmsg"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_errmsg", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_errmsg"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_error_offset(db: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_error_offset(db)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_error_offset(db)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_error_offset",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_error_offset"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_error_offset", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_error_offset"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_errstr(arg0: i32) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_errstr(arg0) }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_errstr(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_errstr", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_errstr"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_errstr", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_errstr"),
+        },
     }
 }
 /// * CAPI3REF: One-Step Query Execution Interface
@@ -2911,78 +2438,52 @@ pub unsafe extern "C" fn sqlite3_exec(
     arg3: *mut ::core::ffi::c_void,
     errmsg: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_exec(arg0, sql, callback, arg3, errmsg)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_exec(arg0, sql, callback, arg3, errmsg)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_exec", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_exec", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_expanded_sql(
-    pStmt: *mut ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_expanded_sql(pStmt)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_expanded_sql(pStmt: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_expanded_sql(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_expanded_sql",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_expanded_sql"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_expanded_sql", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_expanded_sql"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_expired(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_expired(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_expired(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_expired", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_expired"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_expired", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_expired"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_extended_errcode(db: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_extended_errcode(db)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_extended_errcode(db)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_extended_errcode",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_extended_errcode", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_extended_errcode"),
             }
@@ -2996,23 +2497,14 @@ pub unsafe extern "C" fn sqlite3_extended_errcode(db: *mut ::core::ffi::c_void) 
 /// * [extended result codes] feature of SQLite. ^The extended result
 /// * codes are disabled by default for historical compatibility.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_extended_result_codes(
-    arg0: *mut ::core::ffi::c_void,
-    onoff: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_extended_result_codes(arg0, onoff)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_extended_result_codes(arg0: *mut ::core::ffi::c_void, onoff: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_extended_result_codes(arg0, onoff)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_extended_result_codes",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_extended_result_codes", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_extended_result_codes"),
             }
@@ -3048,22 +2540,14 @@ pub unsafe extern "C" fn sqlite3_extended_result_codes(
 pub unsafe extern "C" fn sqlite3_filename_database(
     arg0: *const ::core::ffi::c_void,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_filename_database(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_filename_database(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_filename_database",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_filename_database", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_filename_database"),
             }
         }
@@ -3073,22 +2557,14 @@ pub unsafe extern "C" fn sqlite3_filename_database(
 pub unsafe extern "C" fn sqlite3_filename_journal(
     arg0: *const ::core::ffi::c_void,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_filename_journal(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_filename_journal(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_filename_journal",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_filename_journal", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_filename_journal"),
             }
         }
@@ -3098,25 +2574,15 @@ pub unsafe extern "C" fn sqlite3_filename_journal(
 pub unsafe extern "C" fn sqlite3_filename_wal(
     arg0: *const ::core::ffi::c_void,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_filename_wal(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_filename_wal(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_filename_wal",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_filename_wal"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_filename_wal", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_filename_wal"),
+        },
     }
 }
 /// * CAPI3REF: Destroy A Prepared Statement Object
@@ -3145,40 +2611,28 @@ pub unsafe extern "C" fn sqlite3_filename_wal(
 /// * undesirable behavior such as segfaults and heap corruption.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_finalize(pStmt: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_finalize(pStmt)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_finalize(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_finalize", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_finalize", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_free_filename(arg0: *const ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_free_filename(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_free_filename(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_free_filename",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_free_filename"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_free_filename", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_free_filename"),
+        },
     }
 }
 /// * CAPI3REF: Test For Auto-Commit Mode
@@ -3203,19 +2657,13 @@ pub unsafe extern "C" fn sqlite3_free_filename(arg0: *const ::core::ffi::c_void)
 /// * is undefined.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_get_autocommit(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_get_autocommit(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_get_autocommit(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_get_autocommit",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_get_autocommit", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_get_autocommit"),
             }
@@ -3224,19 +2672,13 @@ pub unsafe extern "C" fn sqlite3_get_autocommit(arg0: *mut ::core::ffi::c_void) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_global_recover() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_global_recover()
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_global_recover()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_global_recover",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_global_recover", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_global_recover"),
             }
@@ -3245,19 +2687,13 @@ pub unsafe extern "C" fn sqlite3_global_recover() -> i32 {
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_hard_heap_limit64(N: i64) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_hard_heap_limit64(N)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_hard_heap_limit64(N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_hard_heap_limit64",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_hard_heap_limit64", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i64,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_hard_heap_limit64"),
             }
@@ -3339,21 +2775,15 @@ pub unsafe extern "C" fn sqlite3_hard_heap_limit64(N: i64) -> i64 {
 /// * failure.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_initialize() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_initialize() }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_initialize()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_initialize",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_initialize"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_initialize", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_initialize"),
+        },
     }
 }
 /// * CAPI3REF: Interrupt A Long-Running Query
@@ -3391,47 +2821,28 @@ pub unsafe extern "C" fn sqlite3_initialize() -> i32 {
 /// * that are started after the sqlite3_interrupt() call returns.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_interrupt(arg0: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_interrupt(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_interrupt(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_interrupt",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_interrupt"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_interrupt", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_interrupt"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_keyword_check(
-    arg0: *const ::core::ffi::c_void,
-    arg1: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_keyword_check(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_keyword_check(arg0: *const ::core::ffi::c_void, arg1: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_keyword_check(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_keyword_check",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_keyword_check"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_keyword_check", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_keyword_check"),
+        },
     }
 }
 /// * CAPI3REF: SQL Keyword Checking
@@ -3481,23 +2892,15 @@ pub unsafe extern "C" fn sqlite3_keyword_check(
 /// * new keywords may be added to future releases of SQLite.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_keyword_count() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_keyword_count()
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_keyword_count()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_keyword_count",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_keyword_count"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_keyword_count", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_keyword_count"),
+        },
     }
 }
 /// * CAPI3REF: Last Insert Rowid
@@ -3559,22 +2962,14 @@ pub unsafe extern "C" fn sqlite3_keyword_count() -> i32 {
 /// * unpredictable and might not equal either the old or the new
 /// * last insert [rowid].
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_last_insert_rowid(
-    arg0: *mut ::core::ffi::c_void,
-) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_last_insert_rowid(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_last_insert_rowid(arg0: *mut ::core::ffi::c_void) -> i64 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_last_insert_rowid(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_last_insert_rowid",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_last_insert_rowid", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i64,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_last_insert_rowid"),
             }
@@ -3583,40 +2978,26 @@ pub unsafe extern "C" fn sqlite3_last_insert_rowid(
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_libversion() -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_libversion() }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_libversion()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_libversion",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_libversion"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_libversion", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_libversion"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_libversion_number() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_libversion_number()
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_libversion_number()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_libversion_number",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_libversion_number", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_libversion_number"),
             }
@@ -3662,24 +3043,16 @@ pub unsafe extern "C" fn sqlite3_libversion_number() -> i32 {
 /// *
 /// * New run-time limit categories may be added in future releases.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_limit(
-    arg0: *mut ::core::ffi::c_void,
-    id: i32,
-    newVal: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_limit(arg0, id, newVal)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_limit(arg0: *mut ::core::ffi::c_void, id: i32, newVal: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_limit(arg0, id, newVal)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_limit", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_limit"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_limit", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_limit"),
+        },
     }
 }
 /// * CAPI3REF: Load An Extension
@@ -3731,19 +3104,13 @@ pub unsafe extern "C" fn sqlite3_load_extension(
     zProc: *const ::core::ffi::c_void,
     pzErrMsg: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_load_extension(db, zFile, zProc, pzErrMsg)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_load_extension(db, zFile, zProc, pzErrMsg)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_load_extension",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_load_extension", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_load_extension"),
             }
@@ -3752,19 +3119,13 @@ pub unsafe extern "C" fn sqlite3_load_extension(
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_memory_highwater(resetFlag: i32) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_memory_highwater(resetFlag)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_memory_highwater(resetFlag)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_memory_highwater",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_memory_highwater", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i64,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_memory_highwater"),
             }
@@ -3794,23 +3155,15 @@ pub unsafe extern "C" fn sqlite3_memory_highwater(resetFlag: i32) -> i64 {
 /// * prior to the reset.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_memory_used() -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_memory_used()
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_memory_used()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_memory_used",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_memory_used"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_memory_used", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i64,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_memory_used"),
+        },
     }
 }
 /// * CAPI3REF: Mutexes
@@ -3927,109 +3280,67 @@ pub unsafe extern "C" fn sqlite3_memory_used() -> i64 {
 /// * See also: [sqlite3_mutex_held()] and [sqlite3_mutex_notheld()].
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_mutex_alloc(arg0: i32) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_mutex_alloc(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_mutex_alloc(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_mutex_alloc",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_alloc"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_mutex_alloc", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_alloc"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_mutex_enter(arg0: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_mutex_enter(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_mutex_enter(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_mutex_enter",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_enter"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_mutex_enter", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_enter"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_mutex_free(arg0: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_mutex_free(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_mutex_free(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_mutex_free",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_free"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_mutex_free", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_free"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_mutex_leave(arg0: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_mutex_leave(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_mutex_leave(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_mutex_leave",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_leave"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_mutex_leave", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_leave"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_mutex_try(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_mutex_try(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_mutex_try(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_mutex_try",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_try"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_mutex_try", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_mutex_try"),
+        },
     }
 }
 /// * CAPI3REF: Find the next prepared statement
@@ -4049,25 +3360,15 @@ pub unsafe extern "C" fn sqlite3_next_stmt(
     pDb: *mut ::core::ffi::c_void,
     pStmt: *mut ::core::ffi::c_void,
 ) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_next_stmt(pDb, pStmt)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_next_stmt(pDb, pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_next_stmt",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_next_stmt"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_next_stmt", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_next_stmt"),
+        },
     }
 }
 /// * CAPI3REF: Opening A New Database Connection
@@ -4346,19 +3647,15 @@ pub unsafe extern "C" fn sqlite3_open(
     filename: *const ::core::ffi::c_void,
     ppDb: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_open(filename, ppDb)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_open(filename, ppDb)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_open", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_open", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 #[no_mangle]
@@ -4366,19 +3663,15 @@ pub unsafe extern "C" fn sqlite3_open16(
     filename: *const ::core::ffi::c_void,
     ppDb: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_open16(filename, ppDb)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_open16(filename, ppDb)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_open16", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_open16", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 #[no_mangle]
@@ -4388,49 +3681,41 @@ pub unsafe extern "C" fn sqlite3_open_v2(
     flags: i32,
     zVfs: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_open_v2(filename, ppDb, flags, zVfs)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_open_v2(filename, ppDb, flags, zVfs)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_open_v2", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_open_v2", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_os_end() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_os_end() }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_os_end()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_os_end", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_os_end"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_os_end", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_os_end"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_os_init() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_os_init() }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_os_init()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_os_init", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_os_init"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_os_init", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_os_init"),
+        },
     }
 }
 /// * CAPI3REF: Overload A Function For A Virtual Table
@@ -4454,19 +3739,13 @@ pub unsafe extern "C" fn sqlite3_overload_function(
     zFuncName: *const ::core::ffi::c_void,
     nArg: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_overload_function(arg0, zFuncName, nArg)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_overload_function(arg0, zFuncName, nArg)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_overload_function",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_overload_function", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_overload_function"),
             }
@@ -4579,11 +3858,9 @@ pub unsafe extern "C" fn sqlite3_prepare(
     ppStmt: *mut ::core::ffi::c_void,
     pzTail: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_prepare(db, zSql, nByte, ppStmt, pzTail)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_prepare(db, zSql, nByte, ppStmt, pzTail)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -4606,11 +3883,9 @@ pub unsafe extern "C" fn sqlite3_prepare16(
     ppStmt: *mut ::core::ffi::c_void,
     pzTail: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_prepare16(db, zSql, nByte, ppStmt, pzTail)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_prepare16(db, zSql, nByte, ppStmt, pzTail)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -4633,11 +3908,9 @@ pub unsafe extern "C" fn sqlite3_prepare16_v2(
     ppStmt: *mut ::core::ffi::c_void,
     pzTail: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_prepare16_v2(db, zSql, nByte, ppStmt, pzTail)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_prepare16_v2(db, zSql, nByte, ppStmt, pzTail)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -4661,18 +3934,9 @@ pub unsafe extern "C" fn sqlite3_prepare16_v3(
     ppStmt: *mut ::core::ffi::c_void,
     pzTail: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_prepare16_v3(
-                db,
-                zSql,
-                nByte,
-                prepFlags,
-                ppStmt,
-                pzTail,
-            )
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_prepare16_v3(db, zSql, nByte, prepFlags, ppStmt, pzTail)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -4695,11 +3959,9 @@ pub unsafe extern "C" fn sqlite3_prepare_v2(
     ppStmt: *mut ::core::ffi::c_void,
     pzTail: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_prepare_v2(db, zSql, nByte, ppStmt, pzTail)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_prepare_v2(db, zSql, nByte, ppStmt, pzTail)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -4723,11 +3985,9 @@ pub unsafe extern "C" fn sqlite3_prepare_v3(
     ppStmt: *mut ::core::ffi::c_void,
     pzTail: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_prepare_v3(db, zSql, nByte, prepFlags, ppStmt, pzTail)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_prepare_v3(db, zSql, nByte, prepFlags, ppStmt, pzTail)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -4763,23 +4023,15 @@ pub unsafe extern "C" fn sqlite3_prepare_v3(
 /// * method.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_randomness(N: i32, P: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_randomness(N, P)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_randomness(N, P)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_randomness",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_randomness"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_randomness", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_randomness"),
+        },
     }
 }
 /// * CAPI3REF: Attempt To Free Heap Memory
@@ -4796,19 +4048,13 @@ pub unsafe extern "C" fn sqlite3_randomness(N: i32, P: *mut ::core::ffi::c_void)
 /// * See also: [sqlite3_db_release_memory()]
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_release_memory(arg0: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_release_memory(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_release_memory(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_release_memory",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_release_memory", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_release_memory"),
             }
@@ -4840,17 +4086,15 @@ pub unsafe extern "C" fn sqlite3_release_memory(arg0: i32) -> i32 {
 /// * of any [sqlite3_bind_blob|bindings] on the [prepared statement] S.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_reset(pStmt: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_reset(pStmt) }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_reset(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_reset", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => 1i32,
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_reset", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => 1i32,
+        },
     }
 }
 /// * CAPI3REF: Reset Automatic Extension Loading
@@ -4859,19 +4103,13 @@ pub unsafe extern "C" fn sqlite3_reset(pStmt: *mut ::core::ffi::c_void) -> i32 {
 /// * registered using [sqlite3_auto_extension()].
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_reset_auto_extension() -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_reset_auto_extension()
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_reset_auto_extension()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_reset_auto_extension",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_reset_auto_extension", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_reset_auto_extension"),
             }
@@ -5030,23 +4268,15 @@ pub unsafe extern "C" fn sqlite3_result_blob(
     arg2: i32,
     arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_blob(arg0, arg1, arg2, arg3)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_blob(arg0, arg1, arg2, arg3)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_blob",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_blob"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_blob", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_blob"),
+        },
     }
 }
 #[no_mangle]
@@ -5056,47 +4286,28 @@ pub unsafe extern "C" fn sqlite3_result_blob64(
     arg2: u64,
     arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_blob64(arg0, arg1, arg2, arg3)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_blob64(arg0, arg1, arg2, arg3)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_blob64",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_blob64"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_blob64", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_blob64"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_double(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: f64,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_double(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_double(arg0: *mut ::core::ffi::c_void, arg1: f64) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_double(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_double",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_double"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_double", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_double"),
+        },
     }
 }
 #[no_mangle]
@@ -5105,23 +4316,15 @@ pub unsafe extern "C" fn sqlite3_result_error(
     arg1: *const ::core::ffi::c_void,
     arg2: i32,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_error(arg0, arg1, arg2)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_error(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_error",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_error"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_error", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_error"),
+        },
     }
 }
 #[no_mangle]
@@ -5130,19 +4333,13 @@ pub unsafe extern "C" fn sqlite3_result_error16(
     arg1: *const ::core::ffi::c_void,
     arg2: i32,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_error16(arg0, arg1, arg2)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_error16(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_error16",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_error16", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_error16"),
             }
@@ -5150,23 +4347,14 @@ pub unsafe extern "C" fn sqlite3_result_error16(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_error_code(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i32,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_error_code(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_error_code(arg0: *mut ::core::ffi::c_void, arg1: i32) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_error_code(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_error_code",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_error_code", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_error_code"),
             }
@@ -5174,22 +4362,14 @@ pub unsafe extern "C" fn sqlite3_result_error_code(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_error_nomem(
-    arg0: *mut ::core::ffi::c_void,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_error_nomem(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_error_nomem(arg0: *mut ::core::ffi::c_void) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_error_nomem(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_error_nomem",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_error_nomem", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_error_nomem"),
             }
@@ -5197,22 +4377,14 @@ pub unsafe extern "C" fn sqlite3_result_error_nomem(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_error_toobig(
-    arg0: *mut ::core::ffi::c_void,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_error_toobig(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_error_toobig(arg0: *mut ::core::ffi::c_void) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_error_toobig(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_error_toobig",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_error_toobig", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_error_toobig"),
             }
@@ -5220,72 +4392,42 @@ pub unsafe extern "C" fn sqlite3_result_error_toobig(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_int(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i32,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_int(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_int(arg0: *mut ::core::ffi::c_void, arg1: i32) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_int(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_int",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_int"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_int", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_int"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_int64(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i64,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_int64(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_int64(arg0: *mut ::core::ffi::c_void, arg1: i64) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_int64(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_int64",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_int64"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_int64", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_int64"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_result_null(arg0: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_null(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_null(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_null",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_null"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_null", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_null"),
+        },
     }
 }
 /// * CAPI3REF: Setting The Subtype Of An SQL Function
@@ -5299,23 +4441,14 @@ pub unsafe extern "C" fn sqlite3_result_null(arg0: *mut ::core::ffi::c_void) -> 
 /// * The number of subtype bytes preserved by SQLite might increase
 /// * in future releases of SQLite.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_subtype(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: u32,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_subtype(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_subtype(arg0: *mut ::core::ffi::c_void, arg1: u32) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_subtype(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_subtype",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_subtype", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_subtype"),
             }
@@ -5329,23 +4462,15 @@ pub unsafe extern "C" fn sqlite3_result_text(
     arg2: i32,
     arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_text(arg0, arg1, arg2, arg3)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_text(arg0, arg1, arg2, arg3)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_text",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_text"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_text", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_text"),
+        },
     }
 }
 #[no_mangle]
@@ -5355,23 +4480,15 @@ pub unsafe extern "C" fn sqlite3_result_text16(
     arg2: i32,
     arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_text16(arg0, arg1, arg2, arg3)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_text16(arg0, arg1, arg2, arg3)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_text16",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_text16"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_text16", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_text16"),
+        },
     }
 }
 #[no_mangle]
@@ -5381,19 +4498,13 @@ pub unsafe extern "C" fn sqlite3_result_text16be(
     arg2: i32,
     arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_text16be(arg0, arg1, arg2, arg3)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_text16be(arg0, arg1, arg2, arg3)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_text16be",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_text16be", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_text16be"),
             }
@@ -5407,19 +4518,13 @@ pub unsafe extern "C" fn sqlite3_result_text16le(
     arg2: i32,
     arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_text16le(arg0, arg1, arg2, arg3)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_text16le(arg0, arg1, arg2, arg3)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_text16le",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_text16le", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_text16le"),
             }
@@ -5434,23 +4539,15 @@ pub unsafe extern "C" fn sqlite3_result_text64(
     arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     encoding: u8,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_text64(arg0, arg1, arg2, arg3, encoding)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_text64(arg0, arg1, arg2, arg3, encoding)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_text64",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_text64"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_text64", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_text64"),
+        },
     }
 }
 #[no_mangle]
@@ -5458,43 +4555,26 @@ pub unsafe extern "C" fn sqlite3_result_value(
     arg0: *mut ::core::ffi::c_void,
     arg1: *mut ::core::ffi::c_void,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_value(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_value(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_value",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_result_value"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_value", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_result_value"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_zeroblob(
-    arg0: *mut ::core::ffi::c_void,
-    n: i32,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_zeroblob(arg0, n)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_zeroblob(arg0: *mut ::core::ffi::c_void, n: i32) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_zeroblob(arg0, n)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_zeroblob",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_zeroblob", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_zeroblob"),
             }
@@ -5502,23 +4582,14 @@ pub unsafe extern "C" fn sqlite3_result_zeroblob(
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_result_zeroblob64(
-    arg0: *mut ::core::ffi::c_void,
-    n: u64,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_result_zeroblob64(arg0, n)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_result_zeroblob64(arg0: *mut ::core::ffi::c_void, n: u64) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_result_zeroblob64(arg0, n)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_result_zeroblob64",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_result_zeroblob64", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_result_zeroblob64"),
             }
@@ -5532,23 +4603,14 @@ pub unsafe extern "C" fn sqlite3_result_zeroblob64(
 /// * set the value returned by calling sqlite3_last_insert_rowid(D) to R
 /// * without inserting a row into the database.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_set_last_insert_rowid(
-    arg0: *mut ::core::ffi::c_void,
-    arg1: i64,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_set_last_insert_rowid(arg0, arg1)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_set_last_insert_rowid(arg0: *mut ::core::ffi::c_void, arg1: i64) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_set_last_insert_rowid(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_set_last_insert_rowid",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_set_last_insert_rowid", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_set_last_insert_rowid"),
             }
@@ -5557,17 +4619,15 @@ pub unsafe extern "C" fn sqlite3_set_last_insert_rowid(
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_shutdown() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_shutdown() }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_shutdown()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_shutdown", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_shutdown"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_shutdown", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_shutdown"),
+        },
     }
 }
 /// * CAPI3REF: Suspend Execution For A Short Time
@@ -5587,17 +4647,15 @@ pub unsafe extern "C" fn sqlite3_shutdown() -> i32 {
 /// * in the previous paragraphs.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_sleep(arg0: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_sleep(arg0) }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_sleep(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_sleep", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_sleep"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_sleep", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_sleep"),
+        },
     }
 }
 /// * CAPI3REF: Deprecated Soft Heap Limit Interface
@@ -5609,19 +4667,13 @@ pub unsafe extern "C" fn sqlite3_sleep(arg0: i32) -> i32 {
 /// * [sqlite3_soft_heap_limit64()] interface rather than this one.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_soft_heap_limit(N: i32) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_soft_heap_limit(N)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_soft_heap_limit(N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_soft_heap_limit",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_soft_heap_limit", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_soft_heap_limit"),
             }
@@ -5692,19 +4744,13 @@ pub unsafe extern "C" fn sqlite3_soft_heap_limit(N: i32) -> () {
 /// * changes in future releases of SQLite.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_soft_heap_limit64(N: i64) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_soft_heap_limit64(N)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_soft_heap_limit64(N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_soft_heap_limit64",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_soft_heap_limit64", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i64,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_soft_heap_limit64"),
             }
@@ -5713,19 +4759,15 @@ pub unsafe extern "C" fn sqlite3_soft_heap_limit64(N: i64) -> i64 {
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_sourceid() -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_sourceid() }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_sourceid()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_sourceid", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_sourceid"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_sourceid", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_sourceid"),
+        },
     }
 }
 /// * CAPI3REF: Retrieving Statement SQL
@@ -5768,22 +4810,16 @@ pub unsafe extern "C" fn sqlite3_sourceid() -> *const ::core::ffi::c_void {
 /// * ^The sqlite3_normalized_sql() interface is only available if
 /// * the [SQLITE_ENABLE_NORMALIZE] compile-time option is defined.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_sql(
-    pStmt: *mut ::core::ffi::c_void,
-) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_sql(pStmt) }),
-    );
+pub unsafe extern "C" fn sqlite3_sql(pStmt: *mut ::core::ffi::c_void) -> *const ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_sql(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_sql", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_sql"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_sql", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_sql"),
+        },
     }
 }
 /// * CAPI3REF: SQLite Runtime Status
@@ -5817,11 +4853,9 @@ pub unsafe extern "C" fn sqlite3_status(
     pHighwater: *mut ::core::ffi::c_void,
     resetFlag: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_status(op, pCurrent, pHighwater, resetFlag)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_status(op, pCurrent, pHighwater, resetFlag)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -5843,11 +4877,9 @@ pub unsafe extern "C" fn sqlite3_status64(
     pHighwater: *mut ::core::ffi::c_void,
     resetFlag: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_status64(op, pCurrent, pHighwater, resetFlag)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_status64(op, pCurrent, pHighwater, resetFlag)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -5944,9 +4976,9 @@ pub unsafe extern "C" fn sqlite3_status64(
 /// * by sqlite3_step().  The use of the "vX" interfaces is recommended.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_step(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_step(arg0) }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_step(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -5980,23 +5012,15 @@ pub unsafe extern "C" fn sqlite3_step(arg0: *mut ::core::ffi::c_void) -> i32 {
 /// * statements that are holding a transaction open.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_stmt_busy(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_stmt_busy(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_stmt_busy(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_stmt_busy",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_stmt_busy"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_stmt_busy", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_stmt_busy"),
+        },
     }
 }
 /// * CAPI3REF: Query The EXPLAIN Setting For A Prepared Statement
@@ -6009,19 +5033,13 @@ pub unsafe extern "C" fn sqlite3_stmt_busy(arg0: *mut ::core::ffi::c_void) -> i3
 /// * an ordinary statement or a NULL pointer.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_stmt_isexplain(pStmt: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_stmt_isexplain(pStmt)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_stmt_isexplain(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_stmt_isexplain",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_stmt_isexplain", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_stmt_isexplain"),
             }
@@ -6075,23 +5093,15 @@ pub unsafe extern "C" fn sqlite3_stmt_isexplain(pStmt: *mut ::core::ffi::c_void)
 /// * if the EXPLAIN or EXPLAIN QUERY PLAN prefix were omitted.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_stmt_readonly(pStmt: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_stmt_readonly(pStmt)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_stmt_readonly(pStmt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_stmt_readonly",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_stmt_readonly"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_stmt_readonly", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_stmt_readonly"),
+        },
     }
 }
 /// * CAPI3REF: Prepared Statement Status
@@ -6117,28 +5127,16 @@ pub unsafe extern "C" fn sqlite3_stmt_readonly(pStmt: *mut ::core::ffi::c_void) 
 /// *
 /// * See also: [sqlite3_status()] and [sqlite3_db_status()].
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_stmt_status(
-    arg0: *mut ::core::ffi::c_void,
-    op: i32,
-    resetFlg: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_stmt_status(arg0, op, resetFlg)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_stmt_status(arg0: *mut ::core::ffi::c_void, op: i32, resetFlg: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_stmt_status(arg0, op, resetFlg)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_stmt_status",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_stmt_status"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_stmt_status", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_stmt_status"),
+        },
     }
 }
 #[no_mangle]
@@ -6147,23 +5145,15 @@ pub unsafe extern "C" fn sqlite3_str_append(
     zIn: *const ::core::ffi::c_void,
     N: i32,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_append(arg0, zIn, N)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_append(arg0, zIn, N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_append",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_append"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_append", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_append"),
+        },
     }
 }
 #[no_mangle]
@@ -6171,44 +5161,26 @@ pub unsafe extern "C" fn sqlite3_str_appendall(
     arg0: *mut ::core::ffi::c_void,
     zIn: *const ::core::ffi::c_void,
 ) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_appendall(arg0, zIn)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_appendall(arg0, zIn)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_appendall",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_appendall"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_appendall", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_appendall"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_str_appendchar(
-    arg0: *mut ::core::ffi::c_void,
-    N: i32,
-    C: i8,
-) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_appendchar(arg0, N, C)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_str_appendchar(arg0: *mut ::core::ffi::c_void, N: i32, C: i8) -> () {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_appendchar(arg0, N, C)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_appendchar",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_appendchar", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_str_appendchar"),
             }
@@ -6244,23 +5216,15 @@ pub unsafe extern "C" fn sqlite3_str_appendchar(
 /// * write any byte after any subsequent sqlite3_str method call.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_str_errcode(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_errcode(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_errcode(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_errcode",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_errcode"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_errcode", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_errcode"),
+        },
     }
 }
 /// * CAPI3REF: Finalize A Dynamic String
@@ -6275,49 +5239,29 @@ pub unsafe extern "C" fn sqlite3_str_errcode(arg0: *mut ::core::ffi::c_void) -> 
 /// * [sqlite3_str_finish(X)] interface will also return a NULL pointer if the
 /// * string in [sqlite3_str] object X is zero bytes long.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_str_finish(
-    arg0: *mut ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_finish(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_str_finish(arg0: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_finish(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_finish",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_finish"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_finish", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_finish"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_str_length(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_length(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_length(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_length",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_length"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_length", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_length"),
+        },
     }
 }
 /// * CAPI3REF: Create A New Dynamic String Object
@@ -6344,70 +5288,42 @@ pub unsafe extern "C" fn sqlite3_str_length(arg0: *mut ::core::ffi::c_void) -> i
 /// * the value set for [sqlite3_limit](D,[SQLITE_LIMIT_LENGTH]) instead
 /// * of [SQLITE_MAX_LENGTH].
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_str_new(
-    arg0: *mut ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_new(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_str_new(arg0: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_new(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_new", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_new"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_new", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_new"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_str_reset(arg0: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_reset(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_reset(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_reset",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_reset"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_reset", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_reset"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_str_value(
-    arg0: *mut ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_str_value(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_str_value(arg0: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_str_value(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_str_value",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_str_value"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_str_value", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_str_value"),
+        },
     }
 }
 /// * CAPI3REF: String Globbing
@@ -6428,19 +5344,15 @@ pub unsafe extern "C" fn sqlite3_strglob(
     zGlob: *const ::core::ffi::c_void,
     zStr: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_strglob(zGlob, zStr)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_strglob(zGlob, zStr)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_strglob", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_strglob"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_strglob", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_strglob"),
+        },
     }
 }
 /// * CAPI3REF: String Comparison
@@ -6454,19 +5366,15 @@ pub unsafe extern "C" fn sqlite3_stricmp(
     arg0: *const ::core::ffi::c_void,
     arg1: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_stricmp(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_stricmp(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_stricmp", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_stricmp"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_stricmp", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_stricmp"),
+        },
     }
 }
 /// * CAPI3REF: String LIKE Matching
@@ -6494,19 +5402,15 @@ pub unsafe extern "C" fn sqlite3_strlike(
     zStr: *const ::core::ffi::c_void,
     cEsc: u32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_strlike(zGlob, zStr, cEsc)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_strlike(zGlob, zStr, cEsc)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_strlike", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_strlike"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_strlike", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_strlike"),
+        },
     }
 }
 #[no_mangle]
@@ -6515,19 +5419,15 @@ pub unsafe extern "C" fn sqlite3_strnicmp(
     arg1: *const ::core::ffi::c_void,
     arg2: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_strnicmp(arg0, arg1, arg2)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_strnicmp(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_strnicmp", None) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_strnicmp"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_strnicmp", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_strnicmp"),
+        },
     }
 }
 /// * CAPI3REF: Low-level system error code
@@ -6541,23 +5441,15 @@ pub unsafe extern "C" fn sqlite3_strnicmp(
 /// * as ENOSPC, EAUTH, EISDIR, and so forth.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_system_errno(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_system_errno(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_system_errno(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_system_errno",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_system_errno"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_system_errno", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_system_errno"),
+        },
     }
 }
 /// * CAPI3REF: Extract Metadata About A Column Of A Table
@@ -6639,21 +5531,19 @@ pub unsafe extern "C" fn sqlite3_table_column_metadata(
     pPrimaryKey: *mut ::core::ffi::c_void,
     pAutoinc: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_table_column_metadata(
-                db,
-                zDbName,
-                zTableName,
-                zColumnName,
-                pzDataType,
-                pzCollSeq,
-                pNotNull,
-                pPrimaryKey,
-                pAutoinc,
-            )
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_table_column_metadata(
+            db,
+            zDbName,
+            zTableName,
+            zColumnName,
+            pzDataType,
+            pzCollSeq,
+            pNotNull,
+            pPrimaryKey,
+            pAutoinc,
+        )
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -6670,19 +5560,13 @@ pub unsafe extern "C" fn sqlite3_table_column_metadata(
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_thread_cleanup() -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_thread_cleanup()
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_thread_cleanup()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_thread_cleanup",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_thread_cleanup", None) {
                 Some(__dllgen_l) => {}
                 None => ::dllgen_runtime::proxy::abort("sqlite3_thread_cleanup"),
             }
@@ -6725,21 +5609,15 @@ pub unsafe extern "C" fn sqlite3_thread_cleanup() -> () {
 /// * See the [threading mode] documentation for additional information.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_threadsafe() -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::sqlite3_threadsafe() }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_threadsafe()
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_threadsafe",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_threadsafe"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_threadsafe", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_threadsafe"),
+        },
     }
 }
 /// * CAPI3REF: Total Number Of Rows Modified
@@ -6781,40 +5659,26 @@ pub unsafe extern "C" fn sqlite3_threadsafe() -> i32 {
 /// * </ul>
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_total_changes(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_total_changes(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_total_changes(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_total_changes",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_total_changes"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_total_changes", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_total_changes"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_total_changes64(arg0: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_total_changes64(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_total_changes64(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_total_changes64",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_total_changes64", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i64,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_total_changes64"),
             }
@@ -6826,19 +5690,13 @@ pub unsafe extern "C" fn sqlite3_transfer_bindings(
     arg0: *mut ::core::ffi::c_void,
     arg1: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_transfer_bindings(arg0, arg1)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_transfer_bindings(arg0, arg1)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_transfer_bindings",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_transfer_bindings", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_transfer_bindings"),
             }
@@ -6864,23 +5722,15 @@ pub unsafe extern "C" fn sqlite3_txn_state(
     arg0: *mut ::core::ffi::c_void,
     zSchema: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_txn_state(arg0, zSchema)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_txn_state(arg0, zSchema)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_txn_state",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_txn_state"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_txn_state", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_txn_state"),
+        },
     }
 }
 #[no_mangle]
@@ -6889,23 +5739,15 @@ pub unsafe extern "C" fn sqlite3_uri_boolean(
     zParam: *const ::core::ffi::c_void,
     bDefault: i32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_uri_boolean(z, zParam, bDefault)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_uri_boolean(z, zParam, bDefault)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_uri_boolean",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_uri_boolean"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_uri_boolean", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_uri_boolean"),
+        },
     }
 }
 #[no_mangle]
@@ -6914,23 +5756,15 @@ pub unsafe extern "C" fn sqlite3_uri_int64(
     arg1: *const ::core::ffi::c_void,
     arg2: i64,
 ) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_uri_int64(arg0, arg1, arg2)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_uri_int64(arg0, arg1, arg2)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_uri_int64",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_uri_int64"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_uri_int64", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i64,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_uri_int64"),
+        },
     }
 }
 #[no_mangle]
@@ -6938,21 +5772,15 @@ pub unsafe extern "C" fn sqlite3_uri_key(
     z: *const ::core::ffi::c_void,
     N: i32,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_uri_key(z, N)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_uri_key(z, N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_uri_key", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_uri_key"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_uri_key", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_uri_key"),
+        },
     }
 }
 /// * CAPI3REF: Obtain Values For URI Parameters
@@ -7024,88 +5852,54 @@ pub unsafe extern "C" fn sqlite3_uri_parameter(
     z: *const ::core::ffi::c_void,
     zParam: *const ::core::ffi::c_void,
 ) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_uri_parameter(z, zParam)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_uri_parameter(z, zParam)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_uri_parameter",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_uri_parameter"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_uri_parameter", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_uri_parameter"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_bytes(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_bytes(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_bytes(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_bytes",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_bytes"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_bytes", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_bytes"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_bytes16(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_bytes16(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_bytes16(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_bytes16",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_bytes16"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_bytes16", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_bytes16"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_double(arg0: *mut ::core::ffi::c_void) -> f64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_double(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_double(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_double",
-                None,
-            ) {
-                Some(__dllgen_l) => f64::from_bits(__dllgen_l.ret as u64) as f64,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_double"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_double", None) {
+            Some(__dllgen_l) => f64::from_bits(__dllgen_l.ret as u64) as f64,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_double"),
+        },
     }
 }
 /// * CAPI3REF: Copy And Free SQL Values
@@ -7122,45 +5916,27 @@ pub unsafe extern "C" fn sqlite3_value_double(arg0: *mut ::core::ffi::c_void) ->
 /// * previously obtained from [sqlite3_value_dup()].  ^If V is a NULL pointer
 /// * then sqlite3_value_free(V) is a harmless no-op.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_value_dup(
-    arg0: *const ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_dup(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_value_dup(arg0: *const ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_dup(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_dup",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_dup"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_dup", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_dup"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_encoding(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_encoding(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_encoding(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_encoding",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_encoding", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_value_encoding"),
             }
@@ -7169,40 +5945,26 @@ pub unsafe extern "C" fn sqlite3_value_encoding(arg0: *mut ::core::ffi::c_void) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_free(arg0: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_free(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_free(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_free",
-                None,
-            ) {
-                Some(__dllgen_l) => {}
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_free"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_free", None) {
+            Some(__dllgen_l) => {}
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_free"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_frombind(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_frombind(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_frombind(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_frombind",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_frombind", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_value_frombind"),
             }
@@ -7211,61 +5973,39 @@ pub unsafe extern "C" fn sqlite3_value_frombind(arg0: *mut ::core::ffi::c_void) 
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_int(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_int(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_int(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_int",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_int"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_int", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_int"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_int64(arg0: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_int64(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_int64(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_int64",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_int64"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_int64", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i64,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_int64"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_nochange(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_nochange(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_nochange(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_nochange",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_nochange", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_value_nochange"),
             }
@@ -7273,22 +6013,14 @@ pub unsafe extern "C" fn sqlite3_value_nochange(arg0: *mut ::core::ffi::c_void) 
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_value_numeric_type(
-    arg0: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_numeric_type(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_value_numeric_type(arg0: *mut ::core::ffi::c_void) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_numeric_type(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_numeric_type",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_numeric_type", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_value_numeric_type"),
             }
@@ -7305,69 +6037,41 @@ pub unsafe extern "C" fn sqlite3_value_numeric_type(
 /// * routine to set the subtype for the return value of an SQL function.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_subtype(arg0: *mut ::core::ffi::c_void) -> u32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_subtype(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_subtype(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_subtype",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as u32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_subtype"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_subtype", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as u32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_subtype"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_value_text(
-    arg0: *mut ::core::ffi::c_void,
-) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_text(arg0)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_value_text(arg0: *mut ::core::ffi::c_void) -> *const ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_text(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_text",
-                None,
-            ) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_text"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_text", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_text"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_value_type(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_value_type(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_value_type(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_value_type",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_value_type"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_value_type", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_value_type"),
+        },
     }
 }
 /// * CAPI3REF: Virtual File System Objects
@@ -7398,65 +6102,40 @@ pub unsafe extern "C" fn sqlite3_value_type(arg0: *mut ::core::ffi::c_void) -> i
 /// * ^(If the default VFS is unregistered, another VFS is chosen as
 /// * the default.  The choice for the new VFS is arbitrary.)^
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_vfs_find(
-    zVfsName: *const ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_vfs_find(zVfsName)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_vfs_find(zVfsName: *const ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_vfs_find(zVfsName)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_vfs_find", None) {
-                Some(__dllgen_l) => {
-                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
-                }
-                None => ::dllgen_runtime::proxy::abort("sqlite3_vfs_find"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_vfs_find", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_vfs_find"),
+        },
     }
 }
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_vfs_register(
-    arg0: *mut ::core::ffi::c_void,
-    makeDflt: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_vfs_register(arg0, makeDflt)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_vfs_register(arg0: *mut ::core::ffi::c_void, makeDflt: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_vfs_register(arg0, makeDflt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_vfs_register",
-                None,
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => ::dllgen_runtime::proxy::abort("sqlite3_vfs_register"),
-            }
-        }
+        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_vfs_register", None) {
+            Some(__dllgen_l) => __dllgen_l.ret as i32,
+            None => ::dllgen_runtime::proxy::abort("sqlite3_vfs_register"),
+        },
     }
 }
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_vfs_unregister(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_vfs_unregister(arg0)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_vfs_unregister(arg0)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_vfs_unregister",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_vfs_unregister", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_vfs_unregister"),
             }
@@ -7491,23 +6170,14 @@ pub unsafe extern "C" fn sqlite3_vfs_unregister(arg0: *mut ::core::ffi::c_void) 
 /// * is only necessary if the default setting is found to be suboptimal
 /// * for a particular application.
 #[no_mangle]
-pub unsafe extern "C" fn sqlite3_wal_autocheckpoint(
-    db: *mut ::core::ffi::c_void,
-    N: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_wal_autocheckpoint(db, N)
-        }),
-    );
+pub unsafe extern "C" fn sqlite3_wal_autocheckpoint(db: *mut ::core::ffi::c_void, N: i32) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_wal_autocheckpoint(db, N)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_wal_autocheckpoint",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_wal_autocheckpoint", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_wal_autocheckpoint"),
             }
@@ -7537,19 +6207,13 @@ pub unsafe extern "C" fn sqlite3_wal_checkpoint(
     db: *mut ::core::ffi::c_void,
     zDb: *const ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_wal_checkpoint(db, zDb)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_wal_checkpoint(db, zDb)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_wal_checkpoint",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_wal_checkpoint", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_wal_checkpoint"),
             }
@@ -7654,19 +6318,13 @@ pub unsafe extern "C" fn sqlite3_wal_checkpoint_v2(
     pnLog: *mut ::core::ffi::c_void,
     pnCkpt: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(
-        ::std::panic::AssertUnwindSafe(|| unsafe {
-            __dllgen_body::sqlite3_wal_checkpoint_v2(db, zDb, eMode, pnLog, pnCkpt)
-        }),
-    );
+    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
+        __dllgen_body::sqlite3_wal_checkpoint_v2(db, zDb, eMode, pnLog, pnCkpt)
+    }));
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "sqlite3_wal_checkpoint_v2",
-                None,
-            ) {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "sqlite3_wal_checkpoint_v2", None) {
                 Some(__dllgen_l) => __dllgen_l.ret as i32,
                 None => ::dllgen_runtime::proxy::abort("sqlite3_wal_checkpoint_v2"),
             }
@@ -7680,18 +6338,12 @@ mod __dllgen_body {
     pub(super) unsafe fn sqlite3_backup_finish(
         p: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_backup_finish(
-                <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    p as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_backup_finish`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_backup_finish(
+            <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                p as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_backup_finish`'s result")?)
     }
     pub(super) unsafe fn sqlite3_backup_init(
         pDest: *mut ::core::ffi::c_void,
@@ -7709,83 +6361,62 @@ mod __dllgen_body {
             false,
             "`sqlite3_backup_init` parameter `zSourceName`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_backup_init(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pDest as usize as u64,
-                ),
-                __dllgen_t_zDestName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_backup_init` parameter `zDestName`",
-                        "NULL where the library needs it",
-                    ))?,
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pSource as usize as u64,
-                ),
-                __dllgen_t_zSourceName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_backup_init` parameter `zSourceName`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_backup_init(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pDest as usize as u64,
+            ),
+            __dllgen_t_zDestName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_backup_init` parameter `zDestName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pSource as usize as u64,
+            ),
+            __dllgen_t_zSourceName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_backup_init` parameter `zSourceName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_backup_pagecount(
         p: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_backup_pagecount(
-                <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    p as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_backup_pagecount`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_backup_pagecount(
+            <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                p as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_backup_pagecount`'s result")?)
     }
     pub(super) unsafe fn sqlite3_backup_remaining(
         p: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_backup_remaining(
-                <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    p as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_backup_remaining`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_backup_remaining(
+            <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                p as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_backup_remaining`'s result")?)
     }
     pub(super) unsafe fn sqlite3_backup_step(
         p: *mut ::core::ffi::c_void,
         nPage: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_nPage: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(nPage, "`sqlite3_backup_step` parameter `nPage`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_backup_step(
-                <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    p as usize as u64,
-                ),
-                __dllgen_t_nPage,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_backup_step`'s result")?,
-        )
+        let __dllgen_t_nPage: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(nPage, "`sqlite3_backup_step` parameter `nPage`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_backup_step(
+            <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                p as usize as u64,
+            ),
+            __dllgen_t_nPage,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_backup_step`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_blob(
         arg0: *mut ::core::ffi::c_void,
@@ -7794,17 +6425,12 @@ mod __dllgen_body {
         n: i32,
         arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_blob` parameter `arg1`")?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_blob` parameter `arg1`")?;
         let __dllgen_t_arg2 = ::dllgen_runtime::proxy::slice(
             arg2 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    n,
-                    "`sqlite3_bind_blob` parameter `arg2`",
-                )?,
+                ::dllgen_runtime::proxy::count(n, "`sqlite3_bind_blob` parameter `arg2`")?,
                 true,
                 1,
                 "`sqlite3_bind_blob` parameter `arg2`",
@@ -7812,24 +6438,19 @@ mod __dllgen_body {
             false,
             "`sqlite3_bind_blob` parameter `arg2`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_blob(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_bind_blob` parameter `arg2`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_blob`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_blob(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_bind_blob` parameter `arg2`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_blob`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_blob64(
         arg0: *mut ::core::ffi::c_void,
@@ -7838,17 +6459,12 @@ mod __dllgen_body {
         arg3: u64,
         arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_blob64` parameter `arg1`")?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_blob64` parameter `arg1`")?;
         let __dllgen_t_arg2 = ::dllgen_runtime::proxy::slice(
             arg2 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg3,
-                    "`sqlite3_bind_blob64` parameter `arg2`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg3, "`sqlite3_bind_blob64` parameter `arg2`")?,
                 true,
                 1,
                 "`sqlite3_bind_blob64` parameter `arg2`",
@@ -7856,143 +6472,96 @@ mod __dllgen_body {
             false,
             "`sqlite3_bind_blob64` parameter `arg2`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_blob64(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_bind_blob64` parameter `arg2`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_blob64`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_blob64(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_bind_blob64` parameter `arg2`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_blob64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_double(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
         arg2: f64,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_double` parameter `arg1`")?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_double` parameter `arg1`")?;
         let __dllgen_t_arg2: f64 = arg2;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_double(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_double`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_double(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_double`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_int(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
         arg2: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_int` parameter `arg1`")?;
-        let __dllgen_t_arg2: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg2, "`sqlite3_bind_int` parameter `arg2`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_int(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_int`'s result")?,
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_int` parameter `arg1`")?;
+        let __dllgen_t_arg2: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg2, "`sqlite3_bind_int` parameter `arg2`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_int(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_int`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_int64(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
         arg2: i64,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_int64` parameter `arg1`")?;
-        let __dllgen_t_arg2: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(arg2, "`sqlite3_bind_int64` parameter `arg2`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_int64(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_int64`'s result")?,
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_int64` parameter `arg1`")?;
+        let __dllgen_t_arg2: i64 =
+            ::dllgen_runtime::proxy::narrow::<i64, _>(arg2, "`sqlite3_bind_int64` parameter `arg2`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_int64(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_int64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_null(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_null` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_null(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_null`'s result")?,
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_null` parameter `arg1`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_null(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_null`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_parameter_count(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_parameter_count(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_parameter_count`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_parameter_count(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_parameter_count`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_parameter_index(
         arg0: *mut ::core::ffi::c_void,
@@ -8003,51 +6572,37 @@ mod __dllgen_body {
             false,
             "`sqlite3_bind_parameter_index` parameter `zName`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_parameter_index(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_zName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_bind_parameter_index` parameter `zName`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_parameter_index`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_parameter_index(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_zName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_bind_parameter_index` parameter `zName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_parameter_index`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_parameter_name(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_parameter_name` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_parameter_name(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            arg1,
+            "`sqlite3_bind_parameter_name` parameter `arg1`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_parameter_name(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_bind_text(
         arg0: *mut ::core::ffi::c_void,
@@ -8056,17 +6611,12 @@ mod __dllgen_body {
         arg3: i32,
         arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_text` parameter `arg1`")?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_text` parameter `arg1`")?;
         let __dllgen_t_arg2 = ::dllgen_runtime::proxy::slice(
             arg2 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg3,
-                    "`sqlite3_bind_text` parameter `arg2`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg3, "`sqlite3_bind_text` parameter `arg2`")?,
                 true,
                 1,
                 "`sqlite3_bind_text` parameter `arg2`",
@@ -8074,24 +6624,19 @@ mod __dllgen_body {
             false,
             "`sqlite3_bind_text` parameter `arg2`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_text(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_bind_text` parameter `arg2`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_text`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_text(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_bind_text` parameter `arg2`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_text`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_text16(
         arg0: *mut ::core::ffi::c_void,
@@ -8100,42 +6645,32 @@ mod __dllgen_body {
         arg3: i32,
         arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_text16` parameter `arg1`")?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_text16` parameter `arg1`")?;
         let __dllgen_t_arg2 = ::dllgen_runtime::proxy::in_str16(
             arg2 as *const u16,
             false,
             "`sqlite3_bind_text16` parameter `arg2`",
         )?;
         if arg3 as i64 != -1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_bind_text16` parameter `arg3`",
-                    "the spec fixes it to -1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_bind_text16` parameter `arg3`",
+                "the spec fixes it to -1",
+            ));
         }
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_text16(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2
-                    .as_deref()
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_bind_text16` parameter `arg2`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_text16`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_text16(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2.as_deref().ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_bind_text16` parameter `arg2`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_text16`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_text64(
         arg0: *mut ::core::ffi::c_void,
@@ -8145,17 +6680,12 @@ mod __dllgen_body {
         arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         encoding: u8,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_text64` parameter `arg1`")?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_text64` parameter `arg1`")?;
         let __dllgen_t_arg2 = ::dllgen_runtime::proxy::slice(
             arg2 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg3,
-                    "`sqlite3_bind_text64` parameter `arg2`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg3, "`sqlite3_bind_text64` parameter `arg2`")?,
                 true,
                 1,
                 "`sqlite3_bind_text64` parameter `arg2`",
@@ -8164,145 +6694,98 @@ mod __dllgen_body {
             "`sqlite3_bind_text64` parameter `arg2`",
         )?;
         if encoding as i64 != 1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_bind_text64` parameter `encoding`",
-                    "the spec fixes it to 1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_bind_text64` parameter `encoding`",
+                "the spec fixes it to 1",
+            ));
         }
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_text64(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_bind_text64` parameter `arg2`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_text64`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_text64(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_bind_text64` parameter `arg2`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_text64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_value(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
         arg2: *const ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_value` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_value(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg2 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_value`'s result")?,
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_value` parameter `arg1`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_value(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg2 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_value`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_zeroblob(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
         n: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_zeroblob` parameter `arg1`")?;
-        let __dllgen_t_n: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(n, "`sqlite3_bind_zeroblob` parameter `n`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_zeroblob(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_n,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_zeroblob`'s result")?,
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_zeroblob` parameter `arg1`")?;
+        let __dllgen_t_n: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(n, "`sqlite3_bind_zeroblob` parameter `n`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_zeroblob(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_n,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_zeroblob`'s result")?)
     }
     pub(super) unsafe fn sqlite3_bind_zeroblob64(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
         arg2: u64,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_bind_zeroblob64` parameter `arg1`")?;
-        let __dllgen_t_arg2: u64 = ::dllgen_runtime::proxy::narrow::<
-            u64,
-            _,
-        >(arg2, "`sqlite3_bind_zeroblob64` parameter `arg2`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_bind_zeroblob64(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-                __dllgen_t_arg2,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_bind_zeroblob64`'s result")?,
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_bind_zeroblob64` parameter `arg1`")?;
+        let __dllgen_t_arg2: u64 =
+            ::dllgen_runtime::proxy::narrow::<u64, _>(arg2, "`sqlite3_bind_zeroblob64` parameter `arg2`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_bind_zeroblob64(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+            __dllgen_t_arg2,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_bind_zeroblob64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_blob_bytes(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_blob_bytes(
-                <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_blob_bytes`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_blob_bytes(
+            <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_blob_bytes`'s result")?)
     }
     pub(super) unsafe fn sqlite3_blob_close(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_blob_close(
-                <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_blob_close`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_blob_close(
+            <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_blob_close`'s result")?)
     }
     pub(super) unsafe fn sqlite3_blob_open(
         arg0: *mut ::core::ffi::c_void,
@@ -8328,52 +6811,42 @@ mod __dllgen_body {
             false,
             "`sqlite3_blob_open` parameter `zColumn`",
         )?;
-        let __dllgen_t_iRow: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(iRow, "`sqlite3_blob_open` parameter `iRow`")?;
-        let __dllgen_t_flags: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(flags, "`sqlite3_blob_open` parameter `flags`")?;
-        ::dllgen_runtime::proxy::needed(
-            ppBlob,
-            "`sqlite3_blob_open` parameter `ppBlob`",
+        let __dllgen_t_iRow: i64 =
+            ::dllgen_runtime::proxy::narrow::<i64, _>(iRow, "`sqlite3_blob_open` parameter `iRow`")?;
+        let __dllgen_t_flags: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(flags, "`sqlite3_blob_open` parameter `flags`")?;
+        ::dllgen_runtime::proxy::needed(ppBlob, "`sqlite3_blob_open` parameter `ppBlob`")?;
+        let (__dllgen_ret, __dllgen_a_ppBlob) = __dllgen_client().sqlite3_blob_open(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_zDb.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_blob_open` parameter `zDb`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zTable.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_blob_open` parameter `zTable`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zColumn.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_blob_open` parameter `zColumn`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_iRow,
+            __dllgen_t_flags,
         )?;
-        let (__dllgen_ret, __dllgen_a_ppBlob) = __dllgen_client()
-            .sqlite3_blob_open(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_zDb
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_blob_open` parameter `zDb`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zTable
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_blob_open` parameter `zTable`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zColumn
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_blob_open` parameter `zColumn`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_iRow,
-                __dllgen_t_flags,
-            )?;
         ::dllgen_runtime::proxy::write(
             ppBlob as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppBlob)
-                as usize as *mut ::core::ffi::c_void,
+            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppBlob) as usize
+                as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_blob_open`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_blob_open`'s result")?)
     }
     pub(super) unsafe fn sqlite3_blob_read(
         arg0: *mut ::core::ffi::c_void,
@@ -8387,52 +6860,36 @@ mod __dllgen_body {
             1,
             "`sqlite3_blob_read` parameter `Z`",
         )?;
-        let __dllgen_t_iOffset: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iOffset, "`sqlite3_blob_read` parameter `iOffset`")?;
-        let (__dllgen_ret, __dllgen_a_Z) = __dllgen_client()
-            .sqlite3_blob_read(
-                <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_cap_Z,
-                __dllgen_t_iOffset,
-            )?;
+        let __dllgen_t_iOffset: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iOffset, "`sqlite3_blob_read` parameter `iOffset`")?;
+        let (__dllgen_ret, __dllgen_a_Z) = __dllgen_client().sqlite3_blob_read(
+            <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_cap_Z,
+            __dllgen_t_iOffset,
+        )?;
         ::dllgen_runtime::proxy::copy_out(
             Z as *mut u8,
             __dllgen_cap_Z,
             &__dllgen_a_Z,
             "`sqlite3_blob_read` parameter `Z`",
         )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_blob_read`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_blob_read`'s result")?)
     }
     pub(super) unsafe fn sqlite3_blob_reopen(
         arg0: *mut ::core::ffi::c_void,
         arg1: i64,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg1: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(arg1, "`sqlite3_blob_reopen` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_blob_reopen(
-                <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_blob_reopen`'s result")?,
-        )
+        let __dllgen_t_arg1: i64 =
+            ::dllgen_runtime::proxy::narrow::<i64, _>(arg1, "`sqlite3_blob_reopen` parameter `arg1`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_blob_reopen(
+            <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_blob_reopen`'s result")?)
     }
     pub(super) unsafe fn sqlite3_blob_write(
         arg0: *mut ::core::ffi::c_void,
@@ -8451,482 +6908,309 @@ mod __dllgen_body {
             false,
             "`sqlite3_blob_write` parameter `z`",
         )?;
-        let __dllgen_t_iOffset: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iOffset, "`sqlite3_blob_write` parameter `iOffset`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_blob_write(
-                <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_z
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_blob_write` parameter `z`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_iOffset,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_blob_write`'s result")?,
-        )
+        let __dllgen_t_iOffset: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iOffset, "`sqlite3_blob_write` parameter `iOffset`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_blob_write(
+            <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_z.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_blob_write` parameter `z`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_iOffset,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_blob_write`'s result")?)
     }
     pub(super) unsafe fn sqlite3_busy_timeout(
         arg0: *mut ::core::ffi::c_void,
         ms: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_ms: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(ms, "`sqlite3_busy_timeout` parameter `ms`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_busy_timeout(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_ms,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_busy_timeout`'s result")?,
-        )
+        let __dllgen_t_ms: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(ms, "`sqlite3_busy_timeout` parameter `ms`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_busy_timeout(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_ms,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_busy_timeout`'s result")?)
     }
     pub(super) unsafe fn sqlite3_changes(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_changes(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_changes`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_changes(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_changes`'s result")?)
     }
     pub(super) unsafe fn sqlite3_changes64(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_changes64(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_changes64`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_changes64(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_changes64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_clear_bindings(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_clear_bindings(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_clear_bindings`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_clear_bindings(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_clear_bindings`'s result")?)
     }
     pub(super) unsafe fn sqlite3_close(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_close(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_close`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_close(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_close`'s result")?)
     }
     pub(super) unsafe fn sqlite3_close_v2(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_close_v2(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_close_v2`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_close_v2(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_close_v2`'s result")?)
     }
     pub(super) unsafe fn sqlite3_column_bytes(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_bytes` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_bytes(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_column_bytes`'s result")?,
-        )
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_bytes` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_bytes(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_column_bytes`'s result")?)
     }
     pub(super) unsafe fn sqlite3_column_bytes16(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_bytes16` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_bytes16(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_column_bytes16`'s result")?,
-        )
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_bytes16` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_bytes16(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_column_bytes16`'s result")?)
     }
     pub(super) unsafe fn sqlite3_column_count(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_count(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_column_count`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_column_count(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_column_count`'s result")?)
     }
     pub(super) unsafe fn sqlite3_column_database_name(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_column_database_name` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_database_name(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            arg1,
+            "`sqlite3_column_database_name` parameter `arg1`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_database_name(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_column_decltype(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_column_decltype` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_decltype(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_column_decltype` parameter `arg1`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_decltype(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_column_double(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<f64> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_double` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_double(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_double` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_double(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
         Ok(__dllgen_ret)
     }
     pub(super) unsafe fn sqlite3_column_int(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_int` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_int(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_column_int`'s result")?,
-        )
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_int` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_int(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_column_int`'s result")?)
     }
     pub(super) unsafe fn sqlite3_column_int64(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_int64` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_int64(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_column_int64`'s result")?,
-        )
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_int64` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_int64(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_column_int64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_column_name(
         arg0: *mut ::core::ffi::c_void,
         N: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(N, "`sqlite3_column_name` parameter `N`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_name(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_N,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_N: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(N, "`sqlite3_column_name` parameter `N`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_name(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_N,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_column_origin_name(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_column_origin_name` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_origin_name(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_column_origin_name` parameter `arg1`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_origin_name(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_column_table_name(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_column_table_name` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_table_name(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_column_table_name` parameter `arg1`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_table_name(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_column_text(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_text` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_text(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_text` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_text(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_column_type(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_type` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_type(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_column_type`'s result")?,
-        )
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_type` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_type(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_column_type`'s result")?)
     }
     pub(super) unsafe fn sqlite3_column_value(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(iCol, "`sqlite3_column_value` parameter `iCol`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_column_value(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_iCol,
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_t_iCol: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(iCol, "`sqlite3_column_value` parameter `iCol`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_column_value(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_iCol,
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_compileoption_get(
         N: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(N, "`sqlite3_compileoption_get` parameter `N`")?;
+        let __dllgen_t_N: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(N, "`sqlite3_compileoption_get` parameter `N`")?;
         let __dllgen_ret = __dllgen_client().sqlite3_compileoption_get(__dllgen_t_N)?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_compileoption_used(
         zOptName: *const ::core::ffi::c_void,
@@ -8936,20 +7220,14 @@ mod __dllgen_body {
             false,
             "`sqlite3_compileoption_used` parameter `zOptName`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_compileoption_used(
-                __dllgen_t_zOptName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_compileoption_used` parameter `zOptName`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_compileoption_used`'s result")?,
-        )
+        let __dllgen_ret =
+            __dllgen_client().sqlite3_compileoption_used(__dllgen_t_zOptName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_compileoption_used` parameter `zOptName`",
+                    "NULL where the library needs it",
+                )
+            })?)?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_compileoption_used`'s result")?)
     }
     pub(super) unsafe fn sqlite3_complete(
         sql: *const ::core::ffi::c_void,
@@ -8959,20 +7237,13 @@ mod __dllgen_body {
             false,
             "`sqlite3_complete` parameter `sql`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_complete(
-                __dllgen_t_sql
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_complete` parameter `sql`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_complete`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_complete(__dllgen_t_sql.ok_or_else(|| {
+            ::dllgen_runtime::proxy::refuse(
+                "`sqlite3_complete` parameter `sql`",
+                "NULL where the library needs it",
+            )
+        })?)?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_complete`'s result")?)
     }
     pub(super) unsafe fn sqlite3_complete16(
         sql: *const ::core::ffi::c_void,
@@ -8982,35 +7253,25 @@ mod __dllgen_body {
             false,
             "`sqlite3_complete16` parameter `sql`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_complete16(
-                __dllgen_t_sql
-                    .as_deref()
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_complete16` parameter `sql`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_complete16`'s result")?,
-        )
+        let __dllgen_ret =
+            __dllgen_client().sqlite3_complete16(__dllgen_t_sql.as_deref().ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_complete16` parameter `sql`",
+                    "NULL where the library needs it",
+                )
+            })?)?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_complete16`'s result")?)
     }
     pub(super) unsafe fn sqlite3_context_db_handle(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_context_db_handle(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_context_db_handle(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_create_filename(
         zDatabase: *const ::core::ffi::c_void,
@@ -9035,75 +7296,59 @@ mod __dllgen_body {
             "`sqlite3_create_filename` parameter `zWal`",
         )?;
         if nParam as i64 != 0i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_create_filename` parameter `nParam`",
-                    "the spec fixes it to 0",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_create_filename` parameter `nParam`",
+                "the spec fixes it to 0",
+            ));
         }
         if !(azParam as *const ::core::ffi::c_void).is_null() {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_create_filename` parameter `azParam`",
-                    "the spec fixes it to NULL",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_create_filename` parameter `azParam`",
+                "the spec fixes it to NULL",
+            ));
         }
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_create_filename(
-                __dllgen_t_zDatabase
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_create_filename` parameter `zDatabase`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zJournal
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_create_filename` parameter `zJournal`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zWal
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_create_filename` parameter `zWal`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *const ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_create_filename(
+            __dllgen_t_zDatabase.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_create_filename` parameter `zDatabase`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zJournal.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_create_filename` parameter `zJournal`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zWal.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_create_filename` parameter `zWal`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *const ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_data_count(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_data_count(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_data_count`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_data_count(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_data_count`'s result")?)
     }
     pub(super) unsafe fn sqlite3_db_cacheflush(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_db_cacheflush(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_db_cacheflush`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_db_cacheflush(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_db_cacheflush`'s result")?)
     }
     pub(super) unsafe fn sqlite3_db_filename(
         db: *mut ::core::ffi::c_void,
@@ -9114,77 +7359,54 @@ mod __dllgen_body {
             false,
             "`sqlite3_db_filename` parameter `zDbName`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_db_filename(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zDbName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_db_filename` parameter `zDbName`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *const ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_db_filename(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zDbName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_db_filename` parameter `zDbName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *const ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_db_handle(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_db_handle(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_db_handle(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_db_mutex(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_db_mutex(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_db_mutex(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_db_name(
         db: *mut ::core::ffi::c_void,
         N: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(N, "`sqlite3_db_name` parameter `N`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_db_name(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_N,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_N: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(N, "`sqlite3_db_name` parameter `N`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_db_name(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_N,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_db_readonly(
         db: *mut ::core::ffi::c_void,
@@ -9195,39 +7417,26 @@ mod __dllgen_body {
             false,
             "`sqlite3_db_readonly` parameter `zDbName`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_db_readonly(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zDbName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_db_readonly` parameter `zDbName`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_db_readonly`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_db_readonly(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zDbName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_db_readonly` parameter `zDbName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_db_readonly`'s result")?)
     }
     pub(super) unsafe fn sqlite3_db_release_memory(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_db_release_memory(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_db_release_memory`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_db_release_memory(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_db_release_memory`'s result")?)
     }
     pub(super) unsafe fn sqlite3_db_status(
         arg0: *mut ::core::ffi::c_void,
@@ -9236,160 +7445,99 @@ mod __dllgen_body {
         pHiwtr: *mut ::core::ffi::c_void,
         resetFlg: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_op: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(op, "`sqlite3_db_status` parameter `op`")?;
+        let __dllgen_t_op: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(op, "`sqlite3_db_status` parameter `op`")?;
         ::dllgen_runtime::proxy::needed(pCur, "`sqlite3_db_status` parameter `pCur`")?;
-        ::dllgen_runtime::proxy::needed(
-            pHiwtr,
-            "`sqlite3_db_status` parameter `pHiwtr`",
+        ::dllgen_runtime::proxy::needed(pHiwtr, "`sqlite3_db_status` parameter `pHiwtr`")?;
+        let __dllgen_t_resetFlg: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(resetFlg, "`sqlite3_db_status` parameter `resetFlg`")?;
+        let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = __dllgen_client().sqlite3_db_status(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_op,
+            __dllgen_t_resetFlg,
         )?;
-        let __dllgen_t_resetFlg: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(resetFlg, "`sqlite3_db_status` parameter `resetFlg`")?;
-        let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = __dllgen_client()
-            .sqlite3_db_status(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_op,
-                __dllgen_t_resetFlg,
-            )?;
         ::dllgen_runtime::proxy::write(
             pCur as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_a_pCur, "`sqlite3_db_status` parameter `pCur`")?,
+            ::dllgen_runtime::proxy::widen::<i32, _>(
+                __dllgen_a_pCur,
+                "`sqlite3_db_status` parameter `pCur`",
+            )?,
         );
         ::dllgen_runtime::proxy::write(
             pHiwtr as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_a_pHiwtr, "`sqlite3_db_status` parameter `pHiwtr`")?,
+            ::dllgen_runtime::proxy::widen::<i32, _>(
+                __dllgen_a_pHiwtr,
+                "`sqlite3_db_status` parameter `pHiwtr`",
+            )?,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_db_status`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_db_status`'s result")?)
     }
     pub(super) unsafe fn sqlite3_enable_load_extension(
         db: *mut ::core::ffi::c_void,
         onoff: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_onoff: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(onoff, "`sqlite3_enable_load_extension` parameter `onoff`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_enable_load_extension(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_onoff,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_enable_load_extension`'s result")?,
-        )
+        let __dllgen_t_onoff: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            onoff,
+            "`sqlite3_enable_load_extension` parameter `onoff`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_enable_load_extension(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_onoff,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(
+            __dllgen_ret,
+            "`sqlite3_enable_load_extension`'s result",
+        )?)
     }
-    pub(super) unsafe fn sqlite3_enable_shared_cache(
-        arg0: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg0, "`sqlite3_enable_shared_cache` parameter `arg0`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_enable_shared_cache(__dllgen_t_arg0)?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_enable_shared_cache`'s result")?,
-        )
+    pub(super) unsafe fn sqlite3_enable_shared_cache(arg0: i32) -> ::dllgen_runtime::proxy::Result<i32> {
+        let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            arg0,
+            "`sqlite3_enable_shared_cache` parameter `arg0`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_enable_shared_cache(__dllgen_t_arg0)?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_enable_shared_cache`'s result")?)
     }
     pub(super) unsafe fn sqlite3_errcode(
         db: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_errcode(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_errcode`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_errcode(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_errcode`'s result")?)
     }
     pub(super) unsafe fn sqlite3_errmsg(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_errmsg(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_errmsg(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_error_offset(
         db: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_error_offset(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_error_offset`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_error_offset(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_error_offset`'s result")?)
     }
     pub(super) unsafe fn sqlite3_errstr(
         arg0: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg0, "`sqlite3_errstr` parameter `arg0`")?;
+        let __dllgen_t_arg0: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg0, "`sqlite3_errstr` parameter `arg0`")?;
         let __dllgen_ret = __dllgen_client().sqlite3_errstr(__dllgen_t_arg0)?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_exec(
         arg0: *mut ::core::ffi::c_void,
@@ -9411,12 +7559,11 @@ mod __dllgen_body {
             "`sqlite3_exec` parameter `sql`",
         )?;
         let mut __dllgen_k_callback = match callback {
-            Some(__dllgen_f) => {
-                Some(move |
-                    a1: i32,
-                    a2: &[::core::option::Option<::std::string::String>],
-                    a3: &[::core::option::Option<::std::string::String>],
-                | -> i32 {
+            Some(__dllgen_f) => Some(
+                move |a1: i32,
+                      a2: &[::core::option::Option<::std::string::String>],
+                      a3: &[::core::option::Option<::std::string::String>]|
+                      -> i32 {
                     let mut __dllgen_s2 = ::dllgen_runtime::proxy::CTexts::new(a2);
                     let mut __dllgen_s3 = ::dllgen_runtime::proxy::CTexts::new(a3);
                     let __dllgen_r = unsafe {
@@ -9428,26 +7575,24 @@ mod __dllgen_body {
                         )
                     };
                     __dllgen_r
-                })
-            }
+                },
+            ),
             None => None,
         };
-        let (__dllgen_ret, __dllgen_a_errmsg) = __dllgen_client()
-            .sqlite3_exec(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_sql
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_exec` parameter `sql`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_k_callback
-                    .as_mut()
-                    .map(|__dllgen_k| {
-                        __dllgen_k as &mut __dllgen_c::Sqlite3ExecCallback<'_>
-                    }),
-            )?;
+        let (__dllgen_ret, __dllgen_a_errmsg) = __dllgen_client().sqlite3_exec(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_sql.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_exec` parameter `sql`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_k_callback
+                .as_mut()
+                .map(|__dllgen_k| __dllgen_k as &mut __dllgen_c::Sqlite3ExecCallback<'_>),
+        )?;
         ::dllgen_runtime::proxy::write(
             errmsg as *mut *mut ::core::ffi::c_char,
             match &__dllgen_a_errmsg {
@@ -9455,242 +7600,149 @@ mod __dllgen_body {
                 None => ::core::ptr::null_mut(),
             },
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_exec`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_exec`'s result")?)
     }
     pub(super) unsafe fn sqlite3_expanded_sql(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_expanded_sql(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::malloc_str(__dllgen_s)
-                        as *mut ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *mut ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_expanded_sql(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::malloc_str(__dllgen_s) as *mut ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *mut ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_expired(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_expired(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_expired`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_expired(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_expired`'s result")?)
     }
     pub(super) unsafe fn sqlite3_extended_errcode(
         db: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_extended_errcode(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_extended_errcode`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_extended_errcode(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_extended_errcode`'s result")?)
     }
     pub(super) unsafe fn sqlite3_extended_result_codes(
         arg0: *mut ::core::ffi::c_void,
         onoff: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_onoff: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(onoff, "`sqlite3_extended_result_codes` parameter `onoff`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_extended_result_codes(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_onoff,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_extended_result_codes`'s result")?,
-        )
+        let __dllgen_t_onoff: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            onoff,
+            "`sqlite3_extended_result_codes` parameter `onoff`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_extended_result_codes(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_onoff,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(
+            __dllgen_ret,
+            "`sqlite3_extended_result_codes`'s result",
+        )?)
     }
     pub(super) unsafe fn sqlite3_filename_database(
         arg0: *const ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_filename_database(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_filename_database(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_filename_journal(
         arg0: *const ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_filename_journal(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_filename_journal(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_filename_wal(
         arg0: *const ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_filename_wal(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_filename_wal(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_finalize(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_finalize(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_finalize`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_finalize(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_finalize`'s result")?)
     }
     pub(super) unsafe fn sqlite3_free_filename(
         arg0: *const ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_free_filename(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_free_filename(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_get_autocommit(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_get_autocommit(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_get_autocommit`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_get_autocommit(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_get_autocommit`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_global_recover() -> ::dllgen_runtime::proxy::Result<
-        i32,
-    > {
+    pub(super) unsafe fn sqlite3_global_recover() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_global_recover()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_global_recover`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_global_recover`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_hard_heap_limit64(
-        N: i64,
-    ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_t_N: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(N, "`sqlite3_hard_heap_limit64` parameter `N`")?;
+    pub(super) unsafe fn sqlite3_hard_heap_limit64(N: i64) -> ::dllgen_runtime::proxy::Result<i64> {
+        let __dllgen_t_N: i64 =
+            ::dllgen_runtime::proxy::narrow::<i64, _>(N, "`sqlite3_hard_heap_limit64` parameter `N`")?;
         let __dllgen_ret = __dllgen_client().sqlite3_hard_heap_limit64(__dllgen_t_N)?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_hard_heap_limit64`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_hard_heap_limit64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_initialize() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_initialize()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_initialize`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_initialize`'s result")?)
     }
     pub(super) unsafe fn sqlite3_interrupt(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_interrupt(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_interrupt(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_keyword_check(
@@ -9700,10 +7752,7 @@ mod __dllgen_body {
         let __dllgen_t_arg0 = ::dllgen_runtime::proxy::slice(
             arg0 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg1,
-                    "`sqlite3_keyword_check` parameter `arg0`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg1, "`sqlite3_keyword_check` parameter `arg0`")?,
                 true,
                 1,
                 "`sqlite3_keyword_check` parameter `arg0`",
@@ -9711,103 +7760,56 @@ mod __dllgen_body {
             false,
             "`sqlite3_keyword_check` parameter `arg0`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_keyword_check(
-                __dllgen_t_arg0
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_keyword_check` parameter `arg0`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_keyword_check`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_keyword_check(__dllgen_t_arg0.ok_or_else(|| {
+            ::dllgen_runtime::proxy::refuse(
+                "`sqlite3_keyword_check` parameter `arg0`",
+                "NULL where the library needs it",
+            )
+        })?)?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_keyword_check`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_keyword_count() -> ::dllgen_runtime::proxy::Result<
-        i32,
-    > {
+    pub(super) unsafe fn sqlite3_keyword_count() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_keyword_count()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_keyword_count`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_keyword_count`'s result")?)
     }
     pub(super) unsafe fn sqlite3_last_insert_rowid(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_last_insert_rowid(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_last_insert_rowid`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_last_insert_rowid(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_last_insert_rowid`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_libversion() -> ::dllgen_runtime::proxy::Result<
-        *const ::core::ffi::c_void,
-    > {
+    pub(super) unsafe fn sqlite3_libversion() -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
         let __dllgen_ret = __dllgen_client().sqlite3_libversion()?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
-    pub(super) unsafe fn sqlite3_libversion_number() -> ::dllgen_runtime::proxy::Result<
-        i32,
-    > {
+    pub(super) unsafe fn sqlite3_libversion_number() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_libversion_number()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_libversion_number`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_libversion_number`'s result")?)
     }
     pub(super) unsafe fn sqlite3_limit(
         arg0: *mut ::core::ffi::c_void,
         id: i32,
         newVal: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_id: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(id, "`sqlite3_limit` parameter `id`")?;
-        let __dllgen_t_newVal: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(newVal, "`sqlite3_limit` parameter `newVal`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_limit(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_id,
-                __dllgen_t_newVal,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_limit`'s result")?,
-        )
+        let __dllgen_t_id: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(id, "`sqlite3_limit` parameter `id`")?;
+        let __dllgen_t_newVal: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(newVal, "`sqlite3_limit` parameter `newVal`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_limit(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_id,
+            __dllgen_t_newVal,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_limit`'s result")?)
     }
     pub(super) unsafe fn sqlite3_load_extension(
         db: *mut ::core::ffi::c_void,
@@ -9825,18 +7827,16 @@ mod __dllgen_body {
             true,
             "`sqlite3_load_extension` parameter `zProc`",
         )?;
-        let (__dllgen_ret, __dllgen_a_pzErrMsg) = __dllgen_client()
-            .sqlite3_load_extension(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zFile
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_load_extension` parameter `zFile`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zProc,
-            )?;
+        let (__dllgen_ret, __dllgen_a_pzErrMsg) = __dllgen_client().sqlite3_load_extension(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zFile.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_load_extension` parameter `zFile`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zProc,
+        )?;
         ::dllgen_runtime::proxy::write(
             pzErrMsg as *mut *mut ::core::ffi::c_char,
             match &__dllgen_a_pzErrMsg {
@@ -9844,118 +7844,83 @@ mod __dllgen_body {
                 None => ::core::ptr::null_mut(),
             },
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_load_extension`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_load_extension`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_memory_highwater(
-        resetFlag: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_t_resetFlag: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(resetFlag, "`sqlite3_memory_highwater` parameter `resetFlag`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_memory_highwater(__dllgen_t_resetFlag)?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_memory_highwater`'s result")?,
-        )
+    pub(super) unsafe fn sqlite3_memory_highwater(resetFlag: i32) -> ::dllgen_runtime::proxy::Result<i64> {
+        let __dllgen_t_resetFlag: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            resetFlag,
+            "`sqlite3_memory_highwater` parameter `resetFlag`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_memory_highwater(__dllgen_t_resetFlag)?;
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_memory_highwater`'s result")?)
     }
     pub(super) unsafe fn sqlite3_memory_used() -> ::dllgen_runtime::proxy::Result<i64> {
         let __dllgen_ret = __dllgen_client().sqlite3_memory_used()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_memory_used`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_memory_used`'s result")?)
     }
     pub(super) unsafe fn sqlite3_mutex_alloc(
         arg0: i32,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg0, "`sqlite3_mutex_alloc` parameter `arg0`")?;
+        let __dllgen_t_arg0: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg0, "`sqlite3_mutex_alloc` parameter `arg0`")?;
         let __dllgen_ret = __dllgen_client().sqlite3_mutex_alloc(__dllgen_t_arg0)?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_mutex_enter(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_mutex_enter(
-                <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_mutex_enter(
+            <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_mutex_free(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_mutex_free(
-                <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_mutex_free(
+            <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_mutex_leave(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_mutex_leave(
-                <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_mutex_leave(
+            <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_mutex_try(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_mutex_try(
-                <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_mutex_try`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_mutex_try(
+            <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_mutex_try`'s result")?)
     }
     pub(super) unsafe fn sqlite3_next_stmt(
         pDb: *mut ::core::ffi::c_void,
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_next_stmt(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pDb as usize as u64,
-                ),
-                (!pStmt.is_null())
-                    .then(|| <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                        pStmt as usize as u64,
-                    )),
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_next_stmt(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(pDb as usize as u64),
+            (!pStmt.is_null()).then(|| {
+                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    pStmt as usize as u64,
+                )
+            }),
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_open(
         filename: *const ::core::ffi::c_void,
@@ -9967,25 +7932,19 @@ mod __dllgen_body {
             "`sqlite3_open` parameter `filename`",
         )?;
         ::dllgen_runtime::proxy::needed(ppDb, "`sqlite3_open` parameter `ppDb`")?;
-        let (__dllgen_ret, __dllgen_a_ppDb) = __dllgen_client()
-            .sqlite3_open(
-                __dllgen_t_filename
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_open` parameter `filename`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppDb) =
+            __dllgen_client().sqlite3_open(__dllgen_t_filename.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_open` parameter `filename`",
+                    "NULL where the library needs it",
+                )
+            })?)?;
         ::dllgen_runtime::proxy::write(
             ppDb as *mut *mut ::core::ffi::c_void,
             ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppDb) as usize
                 as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_open`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_open`'s result")?)
     }
     pub(super) unsafe fn sqlite3_open16(
         filename: *const ::core::ffi::c_void,
@@ -9997,26 +7956,19 @@ mod __dllgen_body {
             "`sqlite3_open16` parameter `filename`",
         )?;
         ::dllgen_runtime::proxy::needed(ppDb, "`sqlite3_open16` parameter `ppDb`")?;
-        let (__dllgen_ret, __dllgen_a_ppDb) = __dllgen_client()
-            .sqlite3_open16(
-                __dllgen_t_filename
-                    .as_deref()
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_open16` parameter `filename`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppDb) =
+            __dllgen_client().sqlite3_open16(__dllgen_t_filename.as_deref().ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_open16` parameter `filename`",
+                    "NULL where the library needs it",
+                )
+            })?)?;
         ::dllgen_runtime::proxy::write(
             ppDb as *mut *mut ::core::ffi::c_void,
             ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppDb) as usize
                 as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_open16`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_open16`'s result")?)
     }
     pub(super) unsafe fn sqlite3_open_v2(
         filename: *const ::core::ffi::c_void,
@@ -10030,54 +7982,37 @@ mod __dllgen_body {
             "`sqlite3_open_v2` parameter `filename`",
         )?;
         ::dllgen_runtime::proxy::needed(ppDb, "`sqlite3_open_v2` parameter `ppDb`")?;
-        let __dllgen_t_flags: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(flags, "`sqlite3_open_v2` parameter `flags`")?;
+        let __dllgen_t_flags: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(flags, "`sqlite3_open_v2` parameter `flags`")?;
         let __dllgen_t_zVfs = ::dllgen_runtime::proxy::in_str(
             zVfs as *const ::core::ffi::c_char,
             true,
             "`sqlite3_open_v2` parameter `zVfs`",
         )?;
-        let (__dllgen_ret, __dllgen_a_ppDb) = __dllgen_client()
-            .sqlite3_open_v2(
-                __dllgen_t_filename
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_open_v2` parameter `filename`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_flags,
-                __dllgen_t_zVfs,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppDb) = __dllgen_client().sqlite3_open_v2(
+            __dllgen_t_filename.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_open_v2` parameter `filename`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_flags,
+            __dllgen_t_zVfs,
+        )?;
         ::dllgen_runtime::proxy::write(
             ppDb as *mut *mut ::core::ffi::c_void,
             ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppDb) as usize
                 as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_open_v2`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_open_v2`'s result")?)
     }
     pub(super) unsafe fn sqlite3_os_end() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_os_end()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_os_end`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_os_end`'s result")?)
     }
     pub(super) unsafe fn sqlite3_os_init() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_os_init()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_os_init`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_os_init`'s result")?)
     }
     pub(super) unsafe fn sqlite3_overload_function(
         arg0: *mut ::core::ffi::c_void,
@@ -10089,28 +8024,21 @@ mod __dllgen_body {
             false,
             "`sqlite3_overload_function` parameter `zFuncName`",
         )?;
-        let __dllgen_t_nArg: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(nArg, "`sqlite3_overload_function` parameter `nArg`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_overload_function(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_zFuncName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_overload_function` parameter `zFuncName`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_nArg,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_overload_function`'s result")?,
-        )
+        let __dllgen_t_nArg: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(nArg, "`sqlite3_overload_function` parameter `nArg`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_overload_function(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_zFuncName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_overload_function` parameter `zFuncName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_nArg,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_overload_function`'s result")?)
     }
     pub(super) unsafe fn sqlite3_prepare(
         db: *mut ::core::ffi::c_void,
@@ -10125,44 +8053,33 @@ mod __dllgen_body {
             "`sqlite3_prepare` parameter `zSql`",
         )?;
         if nByte as i64 != -1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare` parameter `nByte`",
-                    "the spec fixes it to -1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare` parameter `nByte`",
+                "the spec fixes it to -1",
+            ));
         }
         ::dllgen_runtime::proxy::needed(ppStmt, "`sqlite3_prepare` parameter `ppStmt`")?;
         if !(pzTail as *const ::core::ffi::c_void).is_null() {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare` parameter `pzTail`",
-                    "the spec fixes it to NULL",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare` parameter `pzTail`",
+                "the spec fixes it to NULL",
+            ));
         }
-        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
-            .sqlite3_prepare(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zSql
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_prepare` parameter `zSql`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client().sqlite3_prepare(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zSql.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_prepare` parameter `zSql`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         ::dllgen_runtime::proxy::write(
             ppStmt as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
-                as usize as *mut ::core::ffi::c_void,
+            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt) as usize
+                as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_prepare`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_prepare`'s result")?)
     }
     pub(super) unsafe fn sqlite3_prepare16(
         db: *mut ::core::ffi::c_void,
@@ -10177,48 +8094,33 @@ mod __dllgen_body {
             "`sqlite3_prepare16` parameter `zSql`",
         )?;
         if nByte as i64 != -1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare16` parameter `nByte`",
-                    "the spec fixes it to -1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare16` parameter `nByte`",
+                "the spec fixes it to -1",
+            ));
         }
-        ::dllgen_runtime::proxy::needed(
-            ppStmt,
-            "`sqlite3_prepare16` parameter `ppStmt`",
-        )?;
+        ::dllgen_runtime::proxy::needed(ppStmt, "`sqlite3_prepare16` parameter `ppStmt`")?;
         if !(pzTail as *const ::core::ffi::c_void).is_null() {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare16` parameter `pzTail`",
-                    "the spec fixes it to NULL",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare16` parameter `pzTail`",
+                "the spec fixes it to NULL",
+            ));
         }
-        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
-            .sqlite3_prepare16(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zSql
-                    .as_deref()
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_prepare16` parameter `zSql`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client().sqlite3_prepare16(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zSql.as_deref().ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_prepare16` parameter `zSql`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         ::dllgen_runtime::proxy::write(
             ppStmt as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
-                as usize as *mut ::core::ffi::c_void,
+            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt) as usize
+                as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_prepare16`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_prepare16`'s result")?)
     }
     pub(super) unsafe fn sqlite3_prepare16_v2(
         db: *mut ::core::ffi::c_void,
@@ -10233,48 +8135,33 @@ mod __dllgen_body {
             "`sqlite3_prepare16_v2` parameter `zSql`",
         )?;
         if nByte as i64 != -1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare16_v2` parameter `nByte`",
-                    "the spec fixes it to -1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare16_v2` parameter `nByte`",
+                "the spec fixes it to -1",
+            ));
         }
-        ::dllgen_runtime::proxy::needed(
-            ppStmt,
-            "`sqlite3_prepare16_v2` parameter `ppStmt`",
-        )?;
+        ::dllgen_runtime::proxy::needed(ppStmt, "`sqlite3_prepare16_v2` parameter `ppStmt`")?;
         if !(pzTail as *const ::core::ffi::c_void).is_null() {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare16_v2` parameter `pzTail`",
-                    "the spec fixes it to NULL",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare16_v2` parameter `pzTail`",
+                "the spec fixes it to NULL",
+            ));
         }
-        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
-            .sqlite3_prepare16_v2(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zSql
-                    .as_deref()
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_prepare16_v2` parameter `zSql`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client().sqlite3_prepare16_v2(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zSql.as_deref().ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_prepare16_v2` parameter `zSql`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         ::dllgen_runtime::proxy::write(
             ppStmt as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
-                as usize as *mut ::core::ffi::c_void,
+            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt) as usize
+                as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_prepare16_v2`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_prepare16_v2`'s result")?)
     }
     pub(super) unsafe fn sqlite3_prepare16_v3(
         db: *mut ::core::ffi::c_void,
@@ -10290,53 +8177,38 @@ mod __dllgen_body {
             "`sqlite3_prepare16_v3` parameter `zSql`",
         )?;
         if nByte as i64 != -1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare16_v3` parameter `nByte`",
-                    "the spec fixes it to -1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare16_v3` parameter `nByte`",
+                "the spec fixes it to -1",
+            ));
         }
-        let __dllgen_t_prepFlags: u32 = ::dllgen_runtime::proxy::narrow::<
-            u32,
-            _,
-        >(prepFlags, "`sqlite3_prepare16_v3` parameter `prepFlags`")?;
-        ::dllgen_runtime::proxy::needed(
-            ppStmt,
-            "`sqlite3_prepare16_v3` parameter `ppStmt`",
+        let __dllgen_t_prepFlags: u32 = ::dllgen_runtime::proxy::narrow::<u32, _>(
+            prepFlags,
+            "`sqlite3_prepare16_v3` parameter `prepFlags`",
         )?;
+        ::dllgen_runtime::proxy::needed(ppStmt, "`sqlite3_prepare16_v3` parameter `ppStmt`")?;
         if !(pzTail as *const ::core::ffi::c_void).is_null() {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare16_v3` parameter `pzTail`",
-                    "the spec fixes it to NULL",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare16_v3` parameter `pzTail`",
+                "the spec fixes it to NULL",
+            ));
         }
-        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
-            .sqlite3_prepare16_v3(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zSql
-                    .as_deref()
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_prepare16_v3` parameter `zSql`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_prepFlags,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client().sqlite3_prepare16_v3(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zSql.as_deref().ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_prepare16_v3` parameter `zSql`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_prepFlags,
+        )?;
         ::dllgen_runtime::proxy::write(
             ppStmt as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
-                as usize as *mut ::core::ffi::c_void,
+            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt) as usize
+                as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_prepare16_v3`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_prepare16_v3`'s result")?)
     }
     pub(super) unsafe fn sqlite3_prepare_v2(
         db: *mut ::core::ffi::c_void,
@@ -10351,47 +8223,33 @@ mod __dllgen_body {
             "`sqlite3_prepare_v2` parameter `zSql`",
         )?;
         if nByte as i64 != -1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare_v2` parameter `nByte`",
-                    "the spec fixes it to -1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare_v2` parameter `nByte`",
+                "the spec fixes it to -1",
+            ));
         }
-        ::dllgen_runtime::proxy::needed(
-            ppStmt,
-            "`sqlite3_prepare_v2` parameter `ppStmt`",
-        )?;
+        ::dllgen_runtime::proxy::needed(ppStmt, "`sqlite3_prepare_v2` parameter `ppStmt`")?;
         if !(pzTail as *const ::core::ffi::c_void).is_null() {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare_v2` parameter `pzTail`",
-                    "the spec fixes it to NULL",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare_v2` parameter `pzTail`",
+                "the spec fixes it to NULL",
+            ));
         }
-        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
-            .sqlite3_prepare_v2(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zSql
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_prepare_v2` parameter `zSql`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client().sqlite3_prepare_v2(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zSql.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_prepare_v2` parameter `zSql`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         ::dllgen_runtime::proxy::write(
             ppStmt as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
-                as usize as *mut ::core::ffi::c_void,
+            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt) as usize
+                as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_prepare_v2`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_prepare_v2`'s result")?)
     }
     pub(super) unsafe fn sqlite3_prepare_v3(
         db: *mut ::core::ffi::c_void,
@@ -10407,52 +8265,38 @@ mod __dllgen_body {
             "`sqlite3_prepare_v3` parameter `zSql`",
         )?;
         if nByte as i64 != -1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare_v3` parameter `nByte`",
-                    "the spec fixes it to -1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare_v3` parameter `nByte`",
+                "the spec fixes it to -1",
+            ));
         }
-        let __dllgen_t_prepFlags: u32 = ::dllgen_runtime::proxy::narrow::<
-            u32,
-            _,
-        >(prepFlags, "`sqlite3_prepare_v3` parameter `prepFlags`")?;
-        ::dllgen_runtime::proxy::needed(
-            ppStmt,
-            "`sqlite3_prepare_v3` parameter `ppStmt`",
+        let __dllgen_t_prepFlags: u32 = ::dllgen_runtime::proxy::narrow::<u32, _>(
+            prepFlags,
+            "`sqlite3_prepare_v3` parameter `prepFlags`",
         )?;
+        ::dllgen_runtime::proxy::needed(ppStmt, "`sqlite3_prepare_v3` parameter `ppStmt`")?;
         if !(pzTail as *const ::core::ffi::c_void).is_null() {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_prepare_v3` parameter `pzTail`",
-                    "the spec fixes it to NULL",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_prepare_v3` parameter `pzTail`",
+                "the spec fixes it to NULL",
+            ));
         }
-        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
-            .sqlite3_prepare_v3(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zSql
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_prepare_v3` parameter `zSql`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_prepFlags,
-            )?;
+        let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client().sqlite3_prepare_v3(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zSql.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_prepare_v3` parameter `zSql`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_prepFlags,
+        )?;
         ::dllgen_runtime::proxy::write(
             ppStmt as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
-                as usize as *mut ::core::ffi::c_void,
+            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt) as usize
+                as *mut ::core::ffi::c_void,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_prepare_v3`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_prepare_v3`'s result")?)
     }
     pub(super) unsafe fn sqlite3_randomness(
         N: i32,
@@ -10473,40 +8317,23 @@ mod __dllgen_body {
         )?;
         Ok(())
     }
-    pub(super) unsafe fn sqlite3_release_memory(
-        arg0: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg0, "`sqlite3_release_memory` parameter `arg0`")?;
+    pub(super) unsafe fn sqlite3_release_memory(arg0: i32) -> ::dllgen_runtime::proxy::Result<i32> {
+        let __dllgen_t_arg0: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg0, "`sqlite3_release_memory` parameter `arg0`")?;
         let __dllgen_ret = __dllgen_client().sqlite3_release_memory(__dllgen_t_arg0)?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_release_memory`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_release_memory`'s result")?)
     }
     pub(super) unsafe fn sqlite3_reset(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_reset(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_reset`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_reset(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_reset`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_reset_auto_extension() -> ::dllgen_runtime::proxy::Result<
-        (),
-    > {
+    pub(super) unsafe fn sqlite3_reset_auto_extension() -> ::dllgen_runtime::proxy::Result<()> {
         let () = __dllgen_client().sqlite3_reset_auto_extension()?;
         Ok(())
     }
@@ -10519,10 +8346,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_blob` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_blob` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_blob` parameter `arg1`",
@@ -10530,17 +8354,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_blob` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_blob(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_blob` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_blob(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_blob` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_blob64(
@@ -10552,10 +8376,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_blob64` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_blob64` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_blob64` parameter `arg1`",
@@ -10563,17 +8384,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_blob64` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_blob64(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_blob64` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_blob64(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_blob64` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_double(
@@ -10581,13 +8402,12 @@ mod __dllgen_body {
         arg1: f64,
     ) -> ::dllgen_runtime::proxy::Result<()> {
         let __dllgen_t_arg1: f64 = arg1;
-        let () = __dllgen_client()
-            .sqlite3_result_double(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
+        let () = __dllgen_client().sqlite3_result_double(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_error(
@@ -10598,10 +8418,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_error` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_error` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_error` parameter `arg1`",
@@ -10609,17 +8426,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_error` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_error(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_error` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_error(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_error` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_error16(
@@ -10630,10 +8447,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_error16` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_error16` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_error16` parameter `arg1`",
@@ -10641,118 +8455,103 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_error16` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_error16(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_error16` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_error16(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_error16` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_error_code(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_result_error_code` parameter `arg1`")?;
-        let () = __dllgen_client()
-            .sqlite3_result_error_code(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_result_error_code` parameter `arg1`")?;
+        let () = __dllgen_client().sqlite3_result_error_code(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_error_nomem(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_result_error_nomem(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_result_error_nomem(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_error_toobig(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_result_error_toobig(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_result_error_toobig(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_int(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg1, "`sqlite3_result_int` parameter `arg1`")?;
-        let () = __dllgen_client()
-            .sqlite3_result_int(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
+        let __dllgen_t_arg1: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`sqlite3_result_int` parameter `arg1`")?;
+        let () = __dllgen_client().sqlite3_result_int(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_int64(
         arg0: *mut ::core::ffi::c_void,
         arg1: i64,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_arg1: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(arg1, "`sqlite3_result_int64` parameter `arg1`")?;
-        let () = __dllgen_client()
-            .sqlite3_result_int64(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
+        let __dllgen_t_arg1: i64 =
+            ::dllgen_runtime::proxy::narrow::<i64, _>(arg1, "`sqlite3_result_int64` parameter `arg1`")?;
+        let () = __dllgen_client().sqlite3_result_int64(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_null(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_result_null(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_result_null(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_subtype(
         arg0: *mut ::core::ffi::c_void,
         arg1: u32,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_arg1: u32 = ::dllgen_runtime::proxy::narrow::<
-            u32,
-            _,
-        >(arg1, "`sqlite3_result_subtype` parameter `arg1`")?;
-        let () = __dllgen_client()
-            .sqlite3_result_subtype(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
+        let __dllgen_t_arg1: u32 =
+            ::dllgen_runtime::proxy::narrow::<u32, _>(arg1, "`sqlite3_result_subtype` parameter `arg1`")?;
+        let () = __dllgen_client().sqlite3_result_subtype(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_text(
@@ -10764,10 +8563,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_text` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_text` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_text` parameter `arg1`",
@@ -10775,17 +8571,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_text` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_text(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_text` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_text(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_text` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_text16(
@@ -10797,10 +8593,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_text16` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_text16` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_text16` parameter `arg1`",
@@ -10808,17 +8601,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_text16` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_text16(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_text16` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_text16(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_text16` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_text16be(
@@ -10830,10 +8623,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_text16be` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_text16be` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_text16be` parameter `arg1`",
@@ -10841,17 +8631,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_text16be` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_text16be(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_text16be` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_text16be(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_text16be` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_text16le(
@@ -10863,10 +8653,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_text16le` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_text16le` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_text16le` parameter `arg1`",
@@ -10874,17 +8661,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_result_text16le` parameter `arg1`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_result_text16le(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_text16le` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_text16le(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_text16le` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_text64(
@@ -10897,10 +8684,7 @@ mod __dllgen_body {
         let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
             arg1 as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    arg2,
-                    "`sqlite3_result_text64` parameter `arg1`",
-                )?,
+                ::dllgen_runtime::proxy::count(arg2, "`sqlite3_result_text64` parameter `arg1`")?,
                 true,
                 1,
                 "`sqlite3_result_text64` parameter `arg1`",
@@ -10909,184 +8693,123 @@ mod __dllgen_body {
             "`sqlite3_result_text64` parameter `arg1`",
         )?;
         if encoding as i64 != 1i64 {
-            return Err(
-                ::dllgen_runtime::proxy::refuse(
-                    "`sqlite3_result_text64` parameter `encoding`",
-                    "the spec fixes it to 1",
-                ),
-            );
+            return Err(::dllgen_runtime::proxy::refuse(
+                "`sqlite3_result_text64` parameter `encoding`",
+                "the spec fixes it to 1",
+            ));
         }
-        let () = __dllgen_client()
-            .sqlite3_result_text64(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_result_text64` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_result_text64(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_result_text64` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_value(
         arg0: *mut ::core::ffi::c_void,
         arg1: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_result_value(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg1 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_result_value(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg1 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_zeroblob(
         arg0: *mut ::core::ffi::c_void,
         n: i32,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_n: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(n, "`sqlite3_result_zeroblob` parameter `n`")?;
-        let () = __dllgen_client()
-            .sqlite3_result_zeroblob(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_n,
-            )?;
+        let __dllgen_t_n: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(n, "`sqlite3_result_zeroblob` parameter `n`")?;
+        let () = __dllgen_client().sqlite3_result_zeroblob(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_n,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_result_zeroblob64(
         arg0: *mut ::core::ffi::c_void,
         n: u64,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_n: u64 = ::dllgen_runtime::proxy::narrow::<
-            u64,
-            _,
-        >(n, "`sqlite3_result_zeroblob64` parameter `n`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_result_zeroblob64(
-                <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_n,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_result_zeroblob64`'s result")?,
-        )
+        let __dllgen_t_n: u64 =
+            ::dllgen_runtime::proxy::narrow::<u64, _>(n, "`sqlite3_result_zeroblob64` parameter `n`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_result_zeroblob64(
+            <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_n,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_result_zeroblob64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_set_last_insert_rowid(
         arg0: *mut ::core::ffi::c_void,
         arg1: i64,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_arg1: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(arg1, "`sqlite3_set_last_insert_rowid` parameter `arg1`")?;
-        let () = __dllgen_client()
-            .sqlite3_set_last_insert_rowid(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1,
-            )?;
+        let __dllgen_t_arg1: i64 = ::dllgen_runtime::proxy::narrow::<i64, _>(
+            arg1,
+            "`sqlite3_set_last_insert_rowid` parameter `arg1`",
+        )?;
+        let () = __dllgen_client().sqlite3_set_last_insert_rowid(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_shutdown() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_shutdown()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_shutdown`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_shutdown`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_sleep(
-        arg0: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg0, "`sqlite3_sleep` parameter `arg0`")?;
+    pub(super) unsafe fn sqlite3_sleep(arg0: i32) -> ::dllgen_runtime::proxy::Result<i32> {
+        let __dllgen_t_arg0: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg0, "`sqlite3_sleep` parameter `arg0`")?;
         let __dllgen_ret = __dllgen_client().sqlite3_sleep(__dllgen_t_arg0)?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_sleep`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_sleep`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_soft_heap_limit(
-        N: i32,
-    ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(N, "`sqlite3_soft_heap_limit` parameter `N`")?;
+    pub(super) unsafe fn sqlite3_soft_heap_limit(N: i32) -> ::dllgen_runtime::proxy::Result<()> {
+        let __dllgen_t_N: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(N, "`sqlite3_soft_heap_limit` parameter `N`")?;
         let () = __dllgen_client().sqlite3_soft_heap_limit(__dllgen_t_N)?;
         Ok(())
     }
-    pub(super) unsafe fn sqlite3_soft_heap_limit64(
-        N: i64,
-    ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_t_N: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(N, "`sqlite3_soft_heap_limit64` parameter `N`")?;
+    pub(super) unsafe fn sqlite3_soft_heap_limit64(N: i64) -> ::dllgen_runtime::proxy::Result<i64> {
+        let __dllgen_t_N: i64 =
+            ::dllgen_runtime::proxy::narrow::<i64, _>(N, "`sqlite3_soft_heap_limit64` parameter `N`")?;
         let __dllgen_ret = __dllgen_client().sqlite3_soft_heap_limit64(__dllgen_t_N)?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_soft_heap_limit64`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_soft_heap_limit64`'s result")?)
     }
-    pub(super) unsafe fn sqlite3_sourceid() -> ::dllgen_runtime::proxy::Result<
-        *const ::core::ffi::c_void,
-    > {
+    pub(super) unsafe fn sqlite3_sourceid() -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
         let __dllgen_ret = __dllgen_client().sqlite3_sourceid()?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_sql(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_sql(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_sql(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_status(
         op: i32,
@@ -11094,44 +8817,29 @@ mod __dllgen_body {
         pHighwater: *mut ::core::ffi::c_void,
         resetFlag: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_op: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(op, "`sqlite3_status` parameter `op`")?;
-        ::dllgen_runtime::proxy::needed(
-            pCurrent,
-            "`sqlite3_status` parameter `pCurrent`",
-        )?;
-        ::dllgen_runtime::proxy::needed(
-            pHighwater,
-            "`sqlite3_status` parameter `pHighwater`",
-        )?;
-        let __dllgen_t_resetFlag: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(resetFlag, "`sqlite3_status` parameter `resetFlag`")?;
-        let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = __dllgen_client()
-            .sqlite3_status(__dllgen_t_op, __dllgen_t_resetFlag)?;
+        let __dllgen_t_op: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(op, "`sqlite3_status` parameter `op`")?;
+        ::dllgen_runtime::proxy::needed(pCurrent, "`sqlite3_status` parameter `pCurrent`")?;
+        ::dllgen_runtime::proxy::needed(pHighwater, "`sqlite3_status` parameter `pHighwater`")?;
+        let __dllgen_t_resetFlag: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(resetFlag, "`sqlite3_status` parameter `resetFlag`")?;
+        let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) =
+            __dllgen_client().sqlite3_status(__dllgen_t_op, __dllgen_t_resetFlag)?;
         ::dllgen_runtime::proxy::write(
             pCurrent as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_a_pCurrent, "`sqlite3_status` parameter `pCurrent`")?,
+            ::dllgen_runtime::proxy::widen::<i32, _>(
+                __dllgen_a_pCurrent,
+                "`sqlite3_status` parameter `pCurrent`",
+            )?,
         );
         ::dllgen_runtime::proxy::write(
             pHighwater as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_a_pHighwater, "`sqlite3_status` parameter `pHighwater`")?,
+            ::dllgen_runtime::proxy::widen::<i32, _>(
+                __dllgen_a_pHighwater,
+                "`sqlite3_status` parameter `pHighwater`",
+            )?,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_status`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_status`'s result")?)
     }
     pub(super) unsafe fn sqlite3_status64(
         op: i32,
@@ -11139,136 +8847,89 @@ mod __dllgen_body {
         pHighwater: *mut ::core::ffi::c_void,
         resetFlag: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_op: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(op, "`sqlite3_status64` parameter `op`")?;
-        ::dllgen_runtime::proxy::needed(
-            pCurrent,
-            "`sqlite3_status64` parameter `pCurrent`",
-        )?;
-        ::dllgen_runtime::proxy::needed(
-            pHighwater,
-            "`sqlite3_status64` parameter `pHighwater`",
-        )?;
-        let __dllgen_t_resetFlag: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(resetFlag, "`sqlite3_status64` parameter `resetFlag`")?;
-        let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = __dllgen_client()
-            .sqlite3_status64(__dllgen_t_op, __dllgen_t_resetFlag)?;
+        let __dllgen_t_op: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(op, "`sqlite3_status64` parameter `op`")?;
+        ::dllgen_runtime::proxy::needed(pCurrent, "`sqlite3_status64` parameter `pCurrent`")?;
+        ::dllgen_runtime::proxy::needed(pHighwater, "`sqlite3_status64` parameter `pHighwater`")?;
+        let __dllgen_t_resetFlag: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(resetFlag, "`sqlite3_status64` parameter `resetFlag`")?;
+        let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) =
+            __dllgen_client().sqlite3_status64(__dllgen_t_op, __dllgen_t_resetFlag)?;
         ::dllgen_runtime::proxy::write(
             pCurrent as *mut i64,
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_a_pCurrent, "`sqlite3_status64` parameter `pCurrent`")?,
+            ::dllgen_runtime::proxy::widen::<i64, _>(
+                __dllgen_a_pCurrent,
+                "`sqlite3_status64` parameter `pCurrent`",
+            )?,
         );
         ::dllgen_runtime::proxy::write(
             pHighwater as *mut i64,
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_a_pHighwater, "`sqlite3_status64` parameter `pHighwater`")?,
+            ::dllgen_runtime::proxy::widen::<i64, _>(
+                __dllgen_a_pHighwater,
+                "`sqlite3_status64` parameter `pHighwater`",
+            )?,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_status64`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_status64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_step(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_step(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_step`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_step(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_step`'s result")?)
     }
     pub(super) unsafe fn sqlite3_stmt_busy(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_stmt_busy(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_stmt_busy`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_stmt_busy(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_stmt_busy`'s result")?)
     }
     pub(super) unsafe fn sqlite3_stmt_isexplain(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_stmt_isexplain(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_stmt_isexplain`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_stmt_isexplain(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_stmt_isexplain`'s result")?)
     }
     pub(super) unsafe fn sqlite3_stmt_readonly(
         pStmt: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_stmt_readonly(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    pStmt as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_stmt_readonly`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_stmt_readonly(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                pStmt as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_stmt_readonly`'s result")?)
     }
     pub(super) unsafe fn sqlite3_stmt_status(
         arg0: *mut ::core::ffi::c_void,
         op: i32,
         resetFlg: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_op: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(op, "`sqlite3_stmt_status` parameter `op`")?;
-        let __dllgen_t_resetFlg: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(resetFlg, "`sqlite3_stmt_status` parameter `resetFlg`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_stmt_status(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_op,
-                __dllgen_t_resetFlg,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_stmt_status`'s result")?,
-        )
+        let __dllgen_t_op: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(op, "`sqlite3_stmt_status` parameter `op`")?;
+        let __dllgen_t_resetFlg: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            resetFlg,
+            "`sqlite3_stmt_status` parameter `resetFlg`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_stmt_status(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_op,
+            __dllgen_t_resetFlg,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_stmt_status`'s result")?)
     }
     pub(super) unsafe fn sqlite3_str_append(
         arg0: *mut ::core::ffi::c_void,
@@ -11278,10 +8939,7 @@ mod __dllgen_body {
         let __dllgen_t_zIn = ::dllgen_runtime::proxy::slice(
             zIn as *const u8,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    N,
-                    "`sqlite3_str_append` parameter `zIn`",
-                )?,
+                ::dllgen_runtime::proxy::count(N, "`sqlite3_str_append` parameter `zIn`")?,
                 true,
                 1,
                 "`sqlite3_str_append` parameter `zIn`",
@@ -11289,17 +8947,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_str_append` parameter `zIn`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_str_append(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_zIn
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_str_append` parameter `zIn`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_str_append(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_zIn.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_str_append` parameter `zIn`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_str_appendall(
@@ -11311,17 +8969,17 @@ mod __dllgen_body {
             false,
             "`sqlite3_str_appendall` parameter `zIn`",
         )?;
-        let () = __dllgen_client()
-            .sqlite3_str_appendall(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_zIn
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_str_appendall` parameter `zIn`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        let () = __dllgen_client().sqlite3_str_appendall(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_zIn.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_str_appendall` parameter `zIn`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_str_appendchar(
@@ -11329,125 +8987,83 @@ mod __dllgen_body {
         N: i32,
         C: i8,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(N, "`sqlite3_str_appendchar` parameter `N`")?;
-        let __dllgen_t_C: i8 = ::dllgen_runtime::proxy::narrow::<
-            i8,
-            _,
-        >(C, "`sqlite3_str_appendchar` parameter `C`")?;
-        let () = __dllgen_client()
-            .sqlite3_str_appendchar(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_N,
-                __dllgen_t_C,
-            )?;
+        let __dllgen_t_N: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(N, "`sqlite3_str_appendchar` parameter `N`")?;
+        let __dllgen_t_C: i8 =
+            ::dllgen_runtime::proxy::narrow::<i8, _>(C, "`sqlite3_str_appendchar` parameter `C`")?;
+        let () = __dllgen_client().sqlite3_str_appendchar(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_N,
+            __dllgen_t_C,
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_str_errcode(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_str_errcode(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_str_errcode`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_str_errcode(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_str_errcode`'s result")?)
     }
     pub(super) unsafe fn sqlite3_str_finish(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_str_finish(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::malloc_str(__dllgen_s)
-                        as *mut ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *mut ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_str_finish(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::malloc_str(__dllgen_s) as *mut ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *mut ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_str_length(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_str_length(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_str_length`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_str_length(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_str_length`'s result")?)
     }
     pub(super) unsafe fn sqlite3_str_new(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_str_new(
-                (!arg0.is_null())
-                    .then(|| <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                        arg0 as usize as u64,
-                    )),
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_str_new((!arg0.is_null()).then(|| {
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(arg0 as usize as u64)
+        }))?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_str_reset(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_str_reset(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_str_reset(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_str_value(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_str_value(
-                <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *mut ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *mut ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_str_value(
+            <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *mut ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *mut ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_strglob(
         zGlob: *const ::core::ffi::c_void,
@@ -11463,25 +9079,21 @@ mod __dllgen_body {
             false,
             "`sqlite3_strglob` parameter `zStr`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_strglob(
-                __dllgen_t_zGlob
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_strglob` parameter `zGlob`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zStr
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_strglob` parameter `zStr`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_strglob`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_strglob(
+            __dllgen_t_zGlob.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_strglob` parameter `zGlob`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zStr.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_strglob` parameter `zStr`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_strglob`'s result")?)
     }
     pub(super) unsafe fn sqlite3_stricmp(
         arg0: *const ::core::ffi::c_void,
@@ -11497,25 +9109,21 @@ mod __dllgen_body {
             false,
             "`sqlite3_stricmp` parameter `arg1`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_stricmp(
-                __dllgen_t_arg0
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_stricmp` parameter `arg0`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_stricmp` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_stricmp`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_stricmp(
+            __dllgen_t_arg0.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_stricmp` parameter `arg0`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_stricmp` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_stricmp`'s result")?)
     }
     pub(super) unsafe fn sqlite3_strlike(
         zGlob: *const ::core::ffi::c_void,
@@ -11532,30 +9140,24 @@ mod __dllgen_body {
             false,
             "`sqlite3_strlike` parameter `zStr`",
         )?;
-        let __dllgen_t_cEsc: u32 = ::dllgen_runtime::proxy::narrow::<
-            u32,
-            _,
-        >(cEsc, "`sqlite3_strlike` parameter `cEsc`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_strlike(
-                __dllgen_t_zGlob
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_strlike` parameter `zGlob`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zStr
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_strlike` parameter `zStr`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_cEsc,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_strlike`'s result")?,
-        )
+        let __dllgen_t_cEsc: u32 =
+            ::dllgen_runtime::proxy::narrow::<u32, _>(cEsc, "`sqlite3_strlike` parameter `cEsc`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_strlike(
+            __dllgen_t_zGlob.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_strlike` parameter `zGlob`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zStr.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_strlike` parameter `zStr`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_cEsc,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_strlike`'s result")?)
     }
     pub(super) unsafe fn sqlite3_strnicmp(
         arg0: *const ::core::ffi::c_void,
@@ -11572,46 +9174,34 @@ mod __dllgen_body {
             false,
             "`sqlite3_strnicmp` parameter `arg1`",
         )?;
-        let __dllgen_t_arg2: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(arg2, "`sqlite3_strnicmp` parameter `arg2`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_strnicmp(
-                __dllgen_t_arg0
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_strnicmp` parameter `arg0`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_strnicmp` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_arg2,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_strnicmp`'s result")?,
-        )
+        let __dllgen_t_arg2: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(arg2, "`sqlite3_strnicmp` parameter `arg2`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_strnicmp(
+            __dllgen_t_arg0.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_strnicmp` parameter `arg0`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_strnicmp` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_arg2,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_strnicmp`'s result")?)
     }
     pub(super) unsafe fn sqlite3_system_errno(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_system_errno(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_system_errno`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_system_errno(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_system_errno`'s result")?)
     }
     pub(super) unsafe fn sqlite3_table_column_metadata(
         db: *mut ::core::ffi::c_void,
@@ -11639,18 +9229,12 @@ mod __dllgen_body {
             false,
             "`sqlite3_table_column_metadata` parameter `zColumnName`",
         )?;
-        ::dllgen_runtime::proxy::needed(
-            pNotNull,
-            "`sqlite3_table_column_metadata` parameter `pNotNull`",
-        )?;
+        ::dllgen_runtime::proxy::needed(pNotNull, "`sqlite3_table_column_metadata` parameter `pNotNull`")?;
         ::dllgen_runtime::proxy::needed(
             pPrimaryKey,
             "`sqlite3_table_column_metadata` parameter `pPrimaryKey`",
         )?;
-        ::dllgen_runtime::proxy::needed(
-            pAutoinc,
-            "`sqlite3_table_column_metadata` parameter `pAutoinc`",
-        )?;
+        ::dllgen_runtime::proxy::needed(pAutoinc, "`sqlite3_table_column_metadata` parameter `pAutoinc`")?;
         let (
             __dllgen_ret,
             __dllgen_a_pzDataType,
@@ -11658,146 +9242,103 @@ mod __dllgen_body {
             __dllgen_a_pNotNull,
             __dllgen_a_pPrimaryKey,
             __dllgen_a_pAutoinc,
-        ) = __dllgen_client()
-            .sqlite3_table_column_metadata(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zDbName,
-                __dllgen_t_zTableName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_table_column_metadata` parameter `zTableName`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_zColumnName
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_table_column_metadata` parameter `zColumnName`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
+        ) = __dllgen_client().sqlite3_table_column_metadata(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zDbName,
+            __dllgen_t_zTableName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_table_column_metadata` parameter `zTableName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_zColumnName.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_table_column_metadata` parameter `zColumnName`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
         ::dllgen_runtime::proxy::write(
             pzDataType as *mut *mut ::core::ffi::c_char,
             match &__dllgen_a_pzDataType {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *mut ::core::ffi::c_char
-                }
+                Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *mut ::core::ffi::c_char,
                 None => ::core::ptr::null_mut(),
             },
         );
         ::dllgen_runtime::proxy::write(
             pzCollSeq as *mut *mut ::core::ffi::c_char,
             match &__dllgen_a_pzCollSeq {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *mut ::core::ffi::c_char
-                }
+                Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *mut ::core::ffi::c_char,
                 None => ::core::ptr::null_mut(),
             },
         );
         ::dllgen_runtime::proxy::write(
             pNotNull as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(
+            ::dllgen_runtime::proxy::widen::<i32, _>(
                 __dllgen_a_pNotNull,
                 "`sqlite3_table_column_metadata` parameter `pNotNull`",
             )?,
         );
         ::dllgen_runtime::proxy::write(
             pPrimaryKey as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(
+            ::dllgen_runtime::proxy::widen::<i32, _>(
                 __dllgen_a_pPrimaryKey,
                 "`sqlite3_table_column_metadata` parameter `pPrimaryKey`",
             )?,
         );
         ::dllgen_runtime::proxy::write(
             pAutoinc as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(
+            ::dllgen_runtime::proxy::widen::<i32, _>(
                 __dllgen_a_pAutoinc,
                 "`sqlite3_table_column_metadata` parameter `pAutoinc`",
             )?,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_table_column_metadata`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(
+            __dllgen_ret,
+            "`sqlite3_table_column_metadata`'s result",
+        )?)
     }
-    pub(super) unsafe fn sqlite3_thread_cleanup() -> ::dllgen_runtime::proxy::Result<
-        (),
-    > {
+    pub(super) unsafe fn sqlite3_thread_cleanup() -> ::dllgen_runtime::proxy::Result<()> {
         let () = __dllgen_client().sqlite3_thread_cleanup()?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_threadsafe() -> ::dllgen_runtime::proxy::Result<i32> {
         let __dllgen_ret = __dllgen_client().sqlite3_threadsafe()?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_threadsafe`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_threadsafe`'s result")?)
     }
     pub(super) unsafe fn sqlite3_total_changes(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_total_changes(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_total_changes`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_total_changes(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_total_changes`'s result")?)
     }
     pub(super) unsafe fn sqlite3_total_changes64(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_total_changes64(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_total_changes64`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_total_changes64(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_total_changes64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_transfer_bindings(
         arg0: *mut ::core::ffi::c_void,
         arg1: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_transfer_bindings(
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg1 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_transfer_bindings`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_transfer_bindings(
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg1 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_transfer_bindings`'s result")?)
     }
     pub(super) unsafe fn sqlite3_txn_state(
         arg0: *mut ::core::ffi::c_void,
@@ -11808,19 +9349,13 @@ mod __dllgen_body {
             true,
             "`sqlite3_txn_state` parameter `zSchema`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_txn_state(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_zSchema,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_txn_state`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_txn_state(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_zSchema,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_txn_state`'s result")?)
     }
     pub(super) unsafe fn sqlite3_uri_boolean(
         z: *const ::core::ffi::c_void,
@@ -11832,28 +9367,23 @@ mod __dllgen_body {
             false,
             "`sqlite3_uri_boolean` parameter `zParam`",
         )?;
-        let __dllgen_t_bDefault: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(bDefault, "`sqlite3_uri_boolean` parameter `bDefault`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_uri_boolean(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    z as usize as u64,
-                ),
-                __dllgen_t_zParam
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_uri_boolean` parameter `zParam`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_bDefault,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_uri_boolean`'s result")?,
-        )
+        let __dllgen_t_bDefault: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            bDefault,
+            "`sqlite3_uri_boolean` parameter `bDefault`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_uri_boolean(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                z as usize as u64,
+            ),
+            __dllgen_t_zParam.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_uri_boolean` parameter `zParam`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_bDefault,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_uri_boolean`'s result")?)
     }
     pub(super) unsafe fn sqlite3_uri_int64(
         arg0: *const ::core::ffi::c_void,
@@ -11865,56 +9395,38 @@ mod __dllgen_body {
             false,
             "`sqlite3_uri_int64` parameter `arg1`",
         )?;
-        let __dllgen_t_arg2: i64 = ::dllgen_runtime::proxy::narrow::<
-            i64,
-            _,
-        >(arg2, "`sqlite3_uri_int64` parameter `arg2`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_uri_int64(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_arg1
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_uri_int64` parameter `arg1`",
-                        "NULL where the library needs it",
-                    ))?,
-                __dllgen_t_arg2,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_uri_int64`'s result")?,
-        )
+        let __dllgen_t_arg2: i64 =
+            ::dllgen_runtime::proxy::narrow::<i64, _>(arg2, "`sqlite3_uri_int64` parameter `arg2`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_uri_int64(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_arg1.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_uri_int64` parameter `arg1`",
+                    "NULL where the library needs it",
+                )
+            })?,
+            __dllgen_t_arg2,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_uri_int64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_uri_key(
         z: *const ::core::ffi::c_void,
         N: i32,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(N, "`sqlite3_uri_key` parameter `N`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_uri_key(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    z as usize as u64,
-                ),
-                __dllgen_t_N,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_t_N: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(N, "`sqlite3_uri_key` parameter `N`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_uri_key(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                z as usize as u64,
+            ),
+            __dllgen_t_N,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_uri_parameter(
         z: *const ::core::ffi::c_void,
@@ -11925,247 +9437,165 @@ mod __dllgen_body {
             false,
             "`sqlite3_uri_parameter` parameter `zParam`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_uri_parameter(
-                <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    z as usize as u64,
-                ),
-                __dllgen_t_zParam
-                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
-                        "`sqlite3_uri_parameter` parameter `zParam`",
-                        "NULL where the library needs it",
-                    ))?,
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_uri_parameter(
+            <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                z as usize as u64,
+            ),
+            __dllgen_t_zParam.ok_or_else(|| {
+                ::dllgen_runtime::proxy::refuse(
+                    "`sqlite3_uri_parameter` parameter `zParam`",
+                    "NULL where the library needs it",
+                )
+            })?,
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_value_bytes(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_bytes(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_bytes`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_bytes(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_bytes`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_bytes16(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_bytes16(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_bytes16`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_bytes16(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_bytes16`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_double(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<f64> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_double(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_value_double(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(__dllgen_ret)
     }
     pub(super) unsafe fn sqlite3_value_dup(
         arg0: *const ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_dup(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_dup(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_value_encoding(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_encoding(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_encoding`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_encoding(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_encoding`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_free(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client()
-            .sqlite3_value_free(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
+        let () = __dllgen_client().sqlite3_value_free(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
         Ok(())
     }
     pub(super) unsafe fn sqlite3_value_frombind(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_frombind(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_frombind`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_frombind(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_frombind`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_int(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_int(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_int`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_int(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_int`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_int64(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_int64(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i64,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_int64`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_int64(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`sqlite3_value_int64`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_nochange(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_nochange(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_nochange`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_nochange(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_nochange`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_numeric_type(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_numeric_type(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_numeric_type`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_numeric_type(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_numeric_type`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_subtype(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<u32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_subtype(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                u32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_subtype`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_subtype(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<u32, _>(__dllgen_ret, "`sqlite3_value_subtype`'s result")?)
     }
     pub(super) unsafe fn sqlite3_value_text(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_text(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            match &__dllgen_ret {
-                Some(__dllgen_s) => {
-                    ::dllgen_runtime::proxy::intern(__dllgen_s)
-                        as *const ::core::ffi::c_void
-                }
-                None => {
-                    ::core::ptr::null_mut::<::core::ffi::c_void>()
-                        as *const ::core::ffi::c_void
-                }
-            },
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_text(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(match &__dllgen_ret {
+            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
+            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
+        })
     }
     pub(super) unsafe fn sqlite3_value_type(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_value_type(
-                <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_value_type`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_value_type(
+            <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_value_type`'s result")?)
     }
     pub(super) unsafe fn sqlite3_vfs_find(
         zVfsName: *const ::core::ffi::c_void,
@@ -12176,70 +9606,46 @@ mod __dllgen_body {
             "`sqlite3_vfs_find` parameter `zVfsName`",
         )?;
         let __dllgen_ret = __dllgen_client().sqlite3_vfs_find(__dllgen_t_zVfsName)?;
-        Ok(
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-                as *mut ::core::ffi::c_void,
-        )
+        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
+            as *mut ::core::ffi::c_void)
     }
     pub(super) unsafe fn sqlite3_vfs_register(
         arg0: *mut ::core::ffi::c_void,
         makeDflt: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_makeDflt: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(makeDflt, "`sqlite3_vfs_register` parameter `makeDflt`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_vfs_register(
-                <__dllgen_c::Vfs as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-                __dllgen_t_makeDflt,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_vfs_register`'s result")?,
-        )
+        let __dllgen_t_makeDflt: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            makeDflt,
+            "`sqlite3_vfs_register` parameter `makeDflt`",
+        )?;
+        let __dllgen_ret = __dllgen_client().sqlite3_vfs_register(
+            <__dllgen_c::Vfs as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+            __dllgen_t_makeDflt,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_vfs_register`'s result")?)
     }
     pub(super) unsafe fn sqlite3_vfs_unregister(
         arg0: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_vfs_unregister(
-                <__dllgen_c::Vfs as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    arg0 as usize as u64,
-                ),
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_vfs_unregister`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_vfs_unregister(
+            <__dllgen_c::Vfs as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                arg0 as usize as u64,
+            ),
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_vfs_unregister`'s result")?)
     }
     pub(super) unsafe fn sqlite3_wal_autocheckpoint(
         db: *mut ::core::ffi::c_void,
         N: i32,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(N, "`sqlite3_wal_autocheckpoint` parameter `N`")?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_wal_autocheckpoint(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_N,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_wal_autocheckpoint`'s result")?,
-        )
+        let __dllgen_t_N: i32 =
+            ::dllgen_runtime::proxy::narrow::<i32, _>(N, "`sqlite3_wal_autocheckpoint` parameter `N`")?;
+        let __dllgen_ret = __dllgen_client().sqlite3_wal_autocheckpoint(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_N,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_wal_autocheckpoint`'s result")?)
     }
     pub(super) unsafe fn sqlite3_wal_checkpoint(
         db: *mut ::core::ffi::c_void,
@@ -12250,19 +9656,11 @@ mod __dllgen_body {
             true,
             "`sqlite3_wal_checkpoint` parameter `zDb`",
         )?;
-        let __dllgen_ret = __dllgen_client()
-            .sqlite3_wal_checkpoint(
-                <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                    db as usize as u64,
-                ),
-                __dllgen_t_zDb,
-            )?;
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_wal_checkpoint`'s result")?,
-        )
+        let __dllgen_ret = __dllgen_client().sqlite3_wal_checkpoint(
+            <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(db as usize as u64),
+            __dllgen_t_zDb,
+        )?;
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_wal_checkpoint`'s result")?)
     }
     pub(super) unsafe fn sqlite3_wal_checkpoint_v2(
         db: *mut ::core::ffi::c_void,
@@ -12276,18 +9674,12 @@ mod __dllgen_body {
             true,
             "`sqlite3_wal_checkpoint_v2` parameter `zDb`",
         )?;
-        let __dllgen_t_eMode: i32 = ::dllgen_runtime::proxy::narrow::<
-            i32,
-            _,
-        >(eMode, "`sqlite3_wal_checkpoint_v2` parameter `eMode`")?;
-        ::dllgen_runtime::proxy::needed(
-            pnLog,
-            "`sqlite3_wal_checkpoint_v2` parameter `pnLog`",
+        let __dllgen_t_eMode: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(
+            eMode,
+            "`sqlite3_wal_checkpoint_v2` parameter `eMode`",
         )?;
-        ::dllgen_runtime::proxy::needed(
-            pnCkpt,
-            "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`",
-        )?;
+        ::dllgen_runtime::proxy::needed(pnLog, "`sqlite3_wal_checkpoint_v2` parameter `pnLog`")?;
+        ::dllgen_runtime::proxy::needed(pnCkpt, "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`")?;
         let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = __dllgen_client()
             .sqlite3_wal_checkpoint_v2(
                 <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12298,24 +9690,19 @@ mod __dllgen_body {
             )?;
         ::dllgen_runtime::proxy::write(
             pnLog as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_a_pnLog, "`sqlite3_wal_checkpoint_v2` parameter `pnLog`")?,
+            ::dllgen_runtime::proxy::widen::<i32, _>(
+                __dllgen_a_pnLog,
+                "`sqlite3_wal_checkpoint_v2` parameter `pnLog`",
+            )?,
         );
         ::dllgen_runtime::proxy::write(
             pnCkpt as *mut i32,
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_a_pnCkpt, "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`")?,
+            ::dllgen_runtime::proxy::widen::<i32, _>(
+                __dllgen_a_pnCkpt,
+                "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`",
+            )?,
         );
-        Ok(
-            ::dllgen_runtime::proxy::widen::<
-                i32,
-                _,
-            >(__dllgen_ret, "`sqlite3_wal_checkpoint_v2`'s result")?,
-        )
+        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`sqlite3_wal_checkpoint_v2`'s result")?)
     }
 }
 /// Struct conversions between the caller's 64-bit layout and the client's types.

@@ -175,7 +175,16 @@ fn function(
         let name = view::ident(&p.name);
         c_params.push(format!("{name}: {}", t64.rust()));
         names.push(name);
-        let cx = params::At { f, vf, index: i, h, hf, structs: &mut *structs, fixed: &input.fixed, frees: &mut *frees };
+        let cx = params::At {
+            f,
+            vf,
+            index: i,
+            h,
+            hf,
+            structs: &mut *structs,
+            fixed: &input.fixed,
+            frees: &mut *frees,
+        };
         params::param(cx, &t64, &mut body)?;
     }
     let ret64 = ctype::ffi(h, &hf.ret).map_err(|e| format!("its result: {e}"))?;
@@ -237,7 +246,8 @@ fn failure_value(
         Some(ErrorWhen::Not { values }) => !values.contains(&v),
         None => false,
     };
-    let from_spec = default.filter(|v| fails(*v) && !matches!(ret, Ffi::Pointer { .. } | Ffi::Function { .. }));
+    let from_spec =
+        default.filter(|v| fails(*v) && !matches!(ret, Ffi::Pointer { .. } | Ffi::Function { .. }));
     let named = match f.error.as_ref().map(|e| &e.when) {
         Some(ErrorWhen::Zero | ErrorWhen::Null) => ret.from_i64(0),
         Some(ErrorWhen::Negative) if ret.signed() => ret.from_i64(-1),
