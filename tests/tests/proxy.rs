@@ -3,7 +3,7 @@
 //! demo's header is compiled twice, linked with the library's own 64-bit build and with
 //! the proxy; both runs must print the same, byte for byte.
 
-use dllgen_tests::{build_bin, build_cdylib, demo_library, run, workspace_root, Output};
+use dllgen_tests::{build_bin, build_cdylib, demo_library, run, workspace_root, Output, Wine};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -253,4 +253,102 @@ fn python_ctypes_gets_what_it_gets_from_debians_64_bit_libraries() {
     let got = python(&zlib.join("libz.so.1"), &sqlite3.join("libsqlite3.so.0"));
     assert_eq!(got.code, Some(0), "{}", got.stderr);
     assert_eq!(got.stdout, expected.stdout);
+}
+
+/// `tests/proxy/<source>` compiled as an x86_64 Windows program with the headers in
+/// `include`, linked with `libs` (a DLL itself, or `-L`/`-l` flags for an import library).
+fn compile_windows(source: &str, include: &Path, libs: &[&std::ffi::OsStr], exe: &Path) {
+    let out = run(
+        Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-Wall", "-Werror", "-O1", "-I"])
+            .arg(include)
+            .arg(workspace_root().join("tests/proxy").join(source))
+            .args(libs)
+            .arg("-o")
+            .arg(exe),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, Some(0), "x86_64-w64-mingw32-gcc failed:\n{}", out.stderr);
+}
+
+/// A folder holding Windows proxy `dll` of spec `spec` with its 32-bit host beside it,
+/// and an import library `lib<link>.dll.a` made from the generated `.def` file (in `dir`).
+fn install_windows(dir: &Path, spec: &str, dll: &str, link: &str) -> PathBuf {
+    let bin = dir.join("proxy");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(build_cdylib(&format!("{spec}-proxy"), dll, "x86_64-pc-windows-gnu"), bin.join(dll))
+        .unwrap();
+    let host = format!("{spec}-host");
+    std::fs::copy(build_bin(&host, &host, "i686-pc-windows-gnu"), bin.join(format!("{host}.exe"))).unwrap();
+    let def =
+        workspace_root().join("generated").join(format!("{spec}-proxy")).join(dll.replace(".dll", ".def"));
+    let out = run(
+        Command::new("x86_64-w64-mingw32-dlltool")
+            .arg("-d")
+            .arg(&def)
+            .arg("-l")
+            .arg(dir.join(format!("lib{link}.dll.a"))),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, Some(0), "dlltool failed:\n{}", out.stderr);
+    bin
+}
+
+fn run_wine(exe: &Path, args: &[String], envs: &[(&str, String)]) -> Output {
+    let mut cmd = Wine::get().command(exe);
+    cmd.args(args).env_remove("DEMO_WIN_HOST").env_remove("ZLIB_WIN_HOST");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    run(&mut cmd, Duration::from_secs(120))
+}
+
+#[test]
+fn under_wine_a_windows_c_program_prints_the_same_through_the_proxy_dll() {
+    let tmp = scratch("wine-demo");
+    let build = demo_library();
+    let native = tmp.join("native");
+    std::fs::create_dir_all(&native).unwrap();
+    std::fs::copy(build.join("demo64.dll"), native.join("demo64.dll")).unwrap();
+    let include = workspace_root().join("examples/demo");
+    compile_windows("demo.c", &include, &[native.join("demo64.dll").as_os_str()], &native.join("demo.exe"));
+    let proxied = install_windows(&tmp, "demo-win", "demo.dll", "demo");
+    let flags = [std::ffi::OsString::from("-L"), tmp.clone().into_os_string(), "-ldemo".into()];
+    let flags: Vec<&std::ffi::OsStr> = flags.iter().map(|f| f.as_os_str()).collect();
+    compile_windows("demo.c", &include, &flags, &proxied.join("demo.exe"));
+    let expected = run_wine(&native.join("demo.exe"), &[], &[]);
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    assert!(expected.stdout.contains("calibrate -4 after 3 calls"), "{}", expected.stdout);
+    let library = ("DEMO_WIN_LIBRARY", Wine::path(&build.join("demo32.dll")));
+    let got = run_wine(&proxied.join("demo.exe"), &[], &[library]);
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+}
+
+#[test]
+fn under_wine_a_zlib_program_streams_through_the_proxy_zlib1_dll() {
+    let tmp = scratch("wine-zlib");
+    let real = workspace_root().join("tests/real/zlib");
+    let native = tmp.join("native");
+    std::fs::create_dir_all(&native).unwrap();
+    std::fs::copy(real.join("win64/zlib1.dll"), native.join("zlib1.dll")).unwrap();
+    compile_windows(
+        "zlib.c",
+        &real.join("include"),
+        &[native.join("zlib1.dll").as_os_str()],
+        &native.join("zlib.exe"),
+    );
+    let proxied = install_windows(&tmp, "zlib-win", "zlib1.dll", "z");
+    // Linked as a mingw program links zlib: -lz.
+    let flags = [std::ffi::OsString::from("-L"), tmp.clone().into_os_string(), "-lz".into()];
+    let flags: Vec<&std::ffi::OsStr> = flags.iter().map(|f| f.as_os_str()).collect();
+    compile_windows("zlib.c", &real.join("include"), &flags, &proxied.join("zlib.exe"));
+    let expected = run_wine(&native.join("zlib.exe"), &[Wine::path(&tmp.join("native.gz"))], &[]);
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    assert!(expected.stdout.contains("inflated 200000 same 1"), "{}", expected.stdout);
+    let library = ("ZLIB_WIN_LIBRARY", Wine::path(&real.join("win32/zlib1.dll")));
+    let got = run_wine(&proxied.join("zlib.exe"), &[Wine::path(&tmp.join("proxied.gz"))], &[library]);
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+    assert_eq!(std::fs::read(tmp.join("proxied.gz")).unwrap(), std::fs::read(tmp.join("native.gz")).unwrap());
 }

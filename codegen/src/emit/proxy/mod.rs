@@ -121,7 +121,7 @@ pub fn build(m: &Model, crates: &Crates, input: &Input<'_>) -> ProxyView {
     exports.sort();
     let windows = m.format == "pe";
     ProxyView {
-        crate_name: format!("{}-proxy", m.name),
+        crate_name: format!("{}-proxy", crates.client_crate.strip_suffix("-client").unwrap_or(&m.name)),
         lib_name: lib_name(&input.file, windows),
         soname: (!windows).then(|| input.file.clone()),
         file: input.file.clone(),
