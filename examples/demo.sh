@@ -2,8 +2,9 @@
 # The README's first command: set-up, then the main job on the bundled example. The demo
 # library (examples/demo/demo.c) is built 32-bit, `dllgen generate specs/demo.yaml` writes
 # its host and client crates into generated/ (unchanged when they are up to date), the host
-# is built for i686 and a 64-bit program (examples/demo-app) calls the library through it.
-# Then `dllgen audit` on the library's 32-bit Windows build.
+# is built for i686 and a 64-bit program (examples/demo-app) calls the library through it;
+# then a C program (examples/demo-c) calls it through the 64-bit proxy library. Last,
+# `dllgen audit` on the library's 32-bit Windows build.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -25,6 +26,19 @@ echo "\$ dllgen audit demo-host | head -1"
 echo
 echo "\$ demo-app"
 DEMO_HOST=$host DEMO_LIBRARY=$root/examples/demo/build/libdemo32.so "$root/target/debug/demo-app"
+
+
+# The same library for a C program: the 64-bit proxy libdemo.so (generated/demo-proxy)
+# exports demo.h's functions, and runs each call in the host beside it.
+cargo build --quiet -p demo-proxy
+proxy=$root/target/demo-proxy
+mkdir -p "$proxy"
+cp "$root/target/debug/libdemo.so" "$host" "$proxy/"
+ln -sf libdemo.so "$proxy/libdemo.so.1"
+echo
+echo "\$ cc examples/demo-c/main.c -ldemo && ./demo-c   # linked with the proxy"
+gcc -Wall -O1 -I examples/demo examples/demo-c/main.c -L "$proxy" -ldemo -Wl,-rpath,"$proxy" -o "$proxy/demo-c"
+DEMO_LIBRARY=$root/examples/demo/build/libdemo32.so "$proxy/demo-c"
 
 echo
 echo "\$ dllgen audit demo32.dll | tail -3"

@@ -27,15 +27,18 @@ use ::demo_client as __dllgen_c;
 /// library is loaded).
 fn __dllgen_client() -> &'static __dllgen_c::Demo {
     static CLIENT: ::std::sync::OnceLock<__dllgen_c::Demo> = ::std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let mut config = __dllgen_c::Demo::config();
-        config.host = ::dllgen_runtime::HostPath::Search {
-            file_name: __dllgen_c::HOST_EXE.into(),
-            env_var: "DEMO_HOST".into(),
-            dirs: ::dllgen_runtime::proxy::module_dir(__dllgen_client as *const ::core::ffi::c_void),
-        };
-        __dllgen_c::Demo::with_config(config)
-    })
+    CLIENT
+        .get_or_init(|| {
+            let mut config = __dllgen_c::Demo::config();
+            config.host = ::dllgen_runtime::HostPath::Search {
+                file_name: __dllgen_c::HOST_EXE.into(),
+                env_var: "DEMO_HOST".into(),
+                dirs: ::dllgen_runtime::proxy::module_dir(
+                    __dllgen_client as *const ::core::ffi::c_void,
+                ),
+            };
+            __dllgen_c::Demo::with_config(config)
+        })
 }
 /// Why this thread's latest call failed: UTF-8, valid until its next failure ("" before any).
 #[no_mangle]
@@ -51,15 +54,17 @@ pub unsafe extern "C" fn demo_free(p: *mut ::core::ffi::c_void) {
 /// Adds two numbers.
 #[no_mangle]
 pub unsafe extern "C" fn demo_add(a: i32, b: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_add(a, b)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_add(a, b) }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_add", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("demo_add"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_add", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32,
+                None => ::dllgen_runtime::proxy::abort("demo_add"),
+            }
+        }
     }
 }
 /// Calibrates in `steps` steps, calling `progress` (when given) after each; returns
@@ -68,12 +73,16 @@ pub unsafe extern "C" fn demo_add(a: i32, b: i32) -> i32 {
 pub unsafe extern "C" fn demo_calibrate(
     dev: *mut ::core::ffi::c_void,
     steps: u32,
-    progress: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32>,
+    progress: ::core::option::Option<
+        unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32,
+    >,
     ctx: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_calibrate(dev, steps, progress, ctx)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_calibrate(dev, steps, progress, ctx)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -97,51 +106,63 @@ pub unsafe extern "C" fn demo_clamp(
     value: *mut ::core::ffi::c_void,
     clamped: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_clamp(low, value, clamped)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_clamp(low, value, clamped)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_clamp", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("demo_clamp"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_clamp", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32,
+                None => ::dllgen_runtime::proxy::abort("demo_clamp"),
+            }
+        }
     }
 }
 /// Closes a device.
 #[no_mangle]
 pub unsafe extern "C" fn demo_close(dev: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_close(dev)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_close(dev) }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_close", None) {
-            Some(__dllgen_l) => {}
-            None => ::dllgen_runtime::proxy::abort("demo_close"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_close", None) {
+                Some(__dllgen_l) => {}
+                None => ::dllgen_runtime::proxy::abort("demo_close"),
+            }
+        }
     }
 }
 /// A description of the device; the caller frees it with demo_free.
 #[no_mangle]
-pub unsafe extern "C" fn demo_describe(dev: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_describe(dev)
-    }));
+pub unsafe extern "C" fn demo_describe(
+    dev: *mut ::core::ffi::c_void,
+) -> *mut ::core::ffi::c_void {
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_describe(dev) }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_describe", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
-            None => ::dllgen_runtime::proxy::abort("demo_describe"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_describe", None) {
+                Some(__dllgen_l) => {
+                    __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
+                }
+                None => ::dllgen_runtime::proxy::abort("demo_describe"),
+            }
+        }
     }
 }
 /// Fails with errno set to `code`, returning -1.
 #[no_mangle]
 pub unsafe extern "C" fn demo_fail(code: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_fail(code)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_fail(code) }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -163,9 +184,11 @@ pub unsafe extern "C" fn demo_measure(
     channel: u32,
     out: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_measure(dev, channel, out)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_measure(dev, channel, out)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -189,15 +212,19 @@ pub unsafe extern "C" fn demo_mix(
     acc: *mut ::core::ffi::c_void,
     m: u32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_mix(add, n, acc, m)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_mix(add, n, acc, m)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_mix", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("demo_mix"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_mix", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i32,
+                None => ::dllgen_runtime::proxy::abort("demo_mix"),
+            }
+        }
     }
 }
 /// The device's name, NUL-terminated, in `buf` of `cap` bytes.
@@ -207,9 +234,11 @@ pub unsafe extern "C" fn demo_name(
     buf: *mut ::core::ffi::c_void,
     cap: u32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_name(dev, buf, cap)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_name(dev, buf, cap)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -226,10 +255,13 @@ pub unsafe extern "C" fn demo_name(
 }
 /// Opens the device called `name` ("sim0" to "sim9").
 #[no_mangle]
-pub unsafe extern "C" fn demo_open(name: *const ::core::ffi::c_void, out: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_open(name, out)
-    }));
+pub unsafe extern "C" fn demo_open(
+    name: *const ::core::ffi::c_void,
+    out: *mut ::core::ffi::c_void,
+) -> i32 {
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_open(name, out) }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -252,9 +284,11 @@ pub unsafe extern "C" fn demo_read(
     cap: u32,
     got: *mut ::core::ffi::c_void,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_read(dev, buf, cap, got)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_read(dev, buf, cap, got)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -277,9 +311,11 @@ pub unsafe extern "C" fn demo_scale(
     count: u32,
     gain: f64,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_scale(dev, samples, count, gain)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_scale(dev, samples, count, gain)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -297,43 +333,51 @@ pub unsafe extern "C" fn demo_scale(
 /// The sum of `n` values.
 #[no_mangle]
 pub unsafe extern "C" fn demo_sum(values: *const ::core::ffi::c_void, n: u32) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_sum(values, n)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_sum(values, n) }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_sum", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i64,
-            None => ::dllgen_runtime::proxy::abort("demo_sum"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_sum", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as i64,
+                None => ::dllgen_runtime::proxy::abort("demo_sum"),
+            }
+        }
     }
 }
 /// Flips every bit of `*flags`; returns how many were set before.
 #[no_mangle]
 pub unsafe extern "C" fn demo_toggle(flags: *mut ::core::ffi::c_void) -> u32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_toggle(flags)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_toggle(flags) }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_toggle", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u32,
-            None => ::dllgen_runtime::proxy::abort("demo_toggle"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_toggle", None) {
+                Some(__dllgen_l) => __dllgen_l.ret as u32,
+                None => ::dllgen_runtime::proxy::abort("demo_toggle"),
+            }
+        }
     }
 }
 /// The library's version.
 #[no_mangle]
 pub unsafe extern "C" fn demo_version() -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_version()
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_version() }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_version", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
-            None => ::dllgen_runtime::proxy::abort("demo_version"),
-        },
+        Err(__dllgen_f) => {
+            match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_version", None) {
+                Some(__dllgen_l) => {
+                    __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                }
+                None => ::dllgen_runtime::proxy::abort("demo_version"),
+            }
+        }
     }
 }
 /// Appends `len` bytes to the device's log.
@@ -343,9 +387,11 @@ pub unsafe extern "C" fn demo_write(
     data: *const ::core::ffi::c_void,
     len: u32,
 ) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_write(dev, data, len)
-    }));
+    let __dllgen_r = ::std::panic::catch_unwind(
+        ::std::panic::AssertUnwindSafe(|| unsafe {
+            __dllgen_body::demo_write(dev, data, len)
+        }),
+    );
     match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
         Ok(__dllgen_v) => __dllgen_v,
         Err(__dllgen_f) => {
@@ -364,116 +410,194 @@ pub unsafe extern "C" fn demo_write(
 /// memory.
 mod __dllgen_body {
     use super::*;
-    pub(super) unsafe fn demo_add(a: i32, b: i32) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_a: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(a, "`demo_add` parameter `a`")?;
-        let __dllgen_t_b: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(b, "`demo_add` parameter `b`")?;
+    pub(super) unsafe fn demo_add(
+        a: i32,
+        b: i32,
+    ) -> ::dllgen_runtime::proxy::Result<i32> {
+        let __dllgen_t_a: i32 = ::dllgen_runtime::proxy::narrow::<
+            i32,
+            _,
+        >(a, "`demo_add` parameter `a`")?;
+        let __dllgen_t_b: i32 = ::dllgen_runtime::proxy::narrow::<
+            i32,
+            _,
+        >(b, "`demo_add` parameter `b`")?;
         let __dllgen_ret = __dllgen_client().demo_add(__dllgen_t_a, __dllgen_t_b)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_add`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_add`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_calibrate(
         dev: *mut ::core::ffi::c_void,
         steps: u32,
-        progress: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32>,
+        progress: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32,
+        >,
         ctx: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_steps: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(steps, "`demo_calibrate` parameter `steps`")?;
+        let __dllgen_t_steps: u32 = ::dllgen_runtime::proxy::narrow::<
+            u32,
+            _,
+        >(steps, "`demo_calibrate` parameter `steps`")?;
         let mut __dllgen_k_progress = match progress {
-            Some(__dllgen_f) => Some(move |a1: u32, a2: u32| -> i32 {
-                let __dllgen_r = unsafe { __dllgen_f(ctx as *mut ::core::ffi::c_void, a1, a2) };
-                __dllgen_r
-            }),
+            Some(__dllgen_f) => {
+                Some(move |a1: u32, a2: u32| -> i32 {
+                    let __dllgen_r = unsafe {
+                        __dllgen_f(ctx as *mut ::core::ffi::c_void, a1, a2)
+                    };
+                    __dllgen_r
+                })
+            }
             None => None,
         };
-        let __dllgen_ret = __dllgen_client().demo_calibrate(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_steps,
-            __dllgen_k_progress.as_mut().map(|__dllgen_k| __dllgen_k as &mut __dllgen_c::DemoProgressFn<'_>),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_calibrate`'s result")?)
+        let __dllgen_ret = __dllgen_client()
+            .demo_calibrate(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+                __dllgen_t_steps,
+                __dllgen_k_progress
+                    .as_mut()
+                    .map(|__dllgen_k| __dllgen_k as &mut __dllgen_c::DemoProgressFn<'_>),
+            )?;
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_calibrate`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_clamp(
         low: *const ::core::ffi::c_void,
         value: *mut ::core::ffi::c_void,
         clamped: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_low: ::core::option::Option<i32> =
-            match ::dllgen_runtime::proxy::read(low as *const i32) {
-                Some(__dllgen_v) => Some(::dllgen_runtime::proxy::narrow::<i32, _>(
-                    __dllgen_v,
-                    "`demo_clamp` parameter `low`",
-                )?),
-                None => None,
-            };
-        let mut __dllgen_t_value: ::core::option::Option<i32> =
-            match ::dllgen_runtime::proxy::read(value as *const i32) {
-                Some(__dllgen_v) => Some(::dllgen_runtime::proxy::narrow::<i32, _>(
-                    __dllgen_v,
-                    "`demo_clamp` parameter `value`",
-                )?),
-                None => None,
-            };
-        let (__dllgen_ret, __dllgen_a_clamped) =
-            __dllgen_client().demo_clamp(__dllgen_t_low, __dllgen_t_value.as_mut())?;
+        let __dllgen_t_low: ::core::option::Option<i32> = match ::dllgen_runtime::proxy::read(
+            low as *const i32,
+        ) {
+            Some(__dllgen_v) => {
+                Some(
+                    ::dllgen_runtime::proxy::narrow::<
+                        i32,
+                        _,
+                    >(__dllgen_v, "`demo_clamp` parameter `low`")?,
+                )
+            }
+            None => None,
+        };
+        let mut __dllgen_t_value: ::core::option::Option<i32> = match ::dllgen_runtime::proxy::read(
+            value as *const i32,
+        ) {
+            Some(__dllgen_v) => {
+                Some(
+                    ::dllgen_runtime::proxy::narrow::<
+                        i32,
+                        _,
+                    >(__dllgen_v, "`demo_clamp` parameter `value`")?,
+                )
+            }
+            None => None,
+        };
+        let (__dllgen_ret, __dllgen_a_clamped) = __dllgen_client()
+            .demo_clamp(__dllgen_t_low, __dllgen_t_value.as_mut())?;
         if let Some(__dllgen_v) = __dllgen_t_value {
             ::dllgen_runtime::proxy::write(
                 value as *mut i32,
-                ::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_v, "`demo_clamp` parameter `value`")?,
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_v, "`demo_clamp` parameter `value`")?,
             );
         }
         ::dllgen_runtime::proxy::write(
             clamped as *mut u8,
-            ::dllgen_runtime::proxy::widen::<u8, _>(__dllgen_a_clamped, "`demo_clamp` parameter `clamped`")?,
+            ::dllgen_runtime::proxy::widen::<
+                u8,
+                _,
+            >(__dllgen_a_clamped, "`demo_clamp` parameter `clamped`")?,
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_clamp`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_clamp`'s result")?,
+        )
     }
-    pub(super) unsafe fn demo_close(dev: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client().demo_close(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-        )?;
+    pub(super) unsafe fn demo_close(
+        dev: *mut ::core::ffi::c_void,
+    ) -> ::dllgen_runtime::proxy::Result<()> {
+        let () = __dllgen_client()
+            .demo_close(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+            )?;
         Ok(())
     }
     pub(super) unsafe fn demo_describe(
         dev: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client().demo_describe(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-        )?;
-        Ok(match &__dllgen_ret {
-            Some(__dllgen_s) => ::dllgen_runtime::proxy::malloc_str(__dllgen_s) as *mut ::core::ffi::c_void,
-            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *mut ::core::ffi::c_void,
-        })
+        let __dllgen_ret = __dllgen_client()
+            .demo_describe(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+            )?;
+        Ok(
+            match &__dllgen_ret {
+                Some(__dllgen_s) => {
+                    ::dllgen_runtime::proxy::malloc_str(__dllgen_s)
+                        as *mut ::core::ffi::c_void
+                }
+                None => {
+                    ::core::ptr::null_mut::<::core::ffi::c_void>()
+                        as *mut ::core::ffi::c_void
+                }
+            },
+        )
     }
     pub(super) unsafe fn demo_fail(code: i32) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_code: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(code, "`demo_fail` parameter `code`")?;
+        let __dllgen_t_code: i32 = ::dllgen_runtime::proxy::narrow::<
+            i32,
+            _,
+        >(code, "`demo_fail` parameter `code`")?;
         let __dllgen_ret = __dllgen_client().demo_fail(__dllgen_t_code)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_fail`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_fail`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_measure(
         dev: *mut ::core::ffi::c_void,
         channel: u32,
         out: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_channel: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(channel, "`demo_measure` parameter `channel`")?;
+        let __dllgen_t_channel: u32 = ::dllgen_runtime::proxy::narrow::<
+            u32,
+            _,
+        >(channel, "`demo_measure` parameter `channel`")?;
         ::dllgen_runtime::proxy::needed(out, "`demo_measure` parameter `out`")?;
-        let (__dllgen_ret, __dllgen_a_out) = __dllgen_client().demo_measure(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_channel,
-        )?;
+        let (__dllgen_ret, __dllgen_a_out) = __dllgen_client()
+            .demo_measure(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+                __dllgen_t_channel,
+            )?;
         if !out.is_null() {
             __dllgen_s::put_DemoReading(out as *mut u8, &__dllgen_a_out)?;
         }
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_measure`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_measure`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_mix(
         add: *const ::core::ffi::c_void,
@@ -504,7 +628,12 @@ mod __dllgen_body {
             "`demo_mix` parameter `acc`",
         )?;
         let __dllgen_ret = __dllgen_client().demo_mix(__dllgen_t_add, __dllgen_t_acc)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_mix`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_mix`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_name(
         dev: *mut ::core::ffi::c_void,
@@ -517,19 +646,25 @@ mod __dllgen_body {
             1,
             "`demo_name` parameter `buf`",
         )?;
-        let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client().demo_name(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_cap_buf,
-        )?;
+        let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client()
+            .demo_name(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+                __dllgen_cap_buf,
+            )?;
         ::dllgen_runtime::proxy::copy_out_str(
             buf as *mut u8,
             __dllgen_cap_buf,
             &__dllgen_a_buf,
             "`demo_name` parameter `buf`",
         )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_name`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_name`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_open(
         name: *const ::core::ffi::c_void,
@@ -541,19 +676,25 @@ mod __dllgen_body {
             "`demo_open` parameter `name`",
         )?;
         ::dllgen_runtime::proxy::needed(out, "`demo_open` parameter `out`")?;
-        let (__dllgen_ret, __dllgen_a_out) =
-            __dllgen_client().demo_open(__dllgen_t_name.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`demo_open` parameter `name`",
-                    "NULL where the library needs it",
-                )
-            })?)?;
+        let (__dllgen_ret, __dllgen_a_out) = __dllgen_client()
+            .demo_open(
+                __dllgen_t_name
+                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                        "`demo_open` parameter `name`",
+                        "NULL where the library needs it",
+                    ))?,
+            )?;
         ::dllgen_runtime::proxy::write(
             out as *mut *mut ::core::ffi::c_void,
             ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_out) as usize
                 as *mut ::core::ffi::c_void,
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_open`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_open`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_read(
         dev: *mut ::core::ffi::c_void,
@@ -567,12 +708,13 @@ mod __dllgen_body {
             1,
             "`demo_read` parameter `buf`",
         )?;
-        let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client().demo_read(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_cap_buf,
-        )?;
+        let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client()
+            .demo_read(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+                __dllgen_cap_buf,
+            )?;
         ::dllgen_runtime::proxy::copy_out(
             buf as *mut u8,
             __dllgen_cap_buf,
@@ -581,14 +723,16 @@ mod __dllgen_body {
         )?;
         ::dllgen_runtime::proxy::write(
             got as *mut u32,
-            ::dllgen_runtime::proxy::units::<u32>(
-                __dllgen_a_buf.len(),
-                true,
-                1,
-                "`demo_read` parameter `buf`",
-            )?,
+            ::dllgen_runtime::proxy::units::<
+                u32,
+            >(__dllgen_a_buf.len(), true, 1, "`demo_read` parameter `buf`")?,
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_read`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_read`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_scale(
         dev: *mut ::core::ffi::c_void,
@@ -599,7 +743,10 @@ mod __dllgen_body {
         let __dllgen_t_samples = ::dllgen_runtime::proxy::slice_mut(
             samples as *mut f32,
             ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(count, "`demo_scale` parameter `samples`")?,
+                ::dllgen_runtime::proxy::count(
+                    count,
+                    "`demo_scale` parameter `samples`",
+                )?,
                 false,
                 4,
                 "`demo_scale` parameter `samples`",
@@ -608,19 +755,24 @@ mod __dllgen_body {
             "`demo_scale` parameter `samples`",
         )?;
         let __dllgen_t_gain: f64 = gain;
-        let __dllgen_ret = __dllgen_client().demo_scale(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_samples.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`demo_scale` parameter `samples`",
-                    "NULL where the library needs it",
-                )
-            })?,
-            __dllgen_t_gain,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_scale`'s result")?)
+        let __dllgen_ret = __dllgen_client()
+            .demo_scale(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+                __dllgen_t_samples
+                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                        "`demo_scale` parameter `samples`",
+                        "NULL where the library needs it",
+                    ))?,
+                __dllgen_t_gain,
+            )?;
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_scale`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_sum(
         values: *const ::core::ffi::c_void,
@@ -637,45 +789,78 @@ mod __dllgen_body {
             false,
             "`demo_sum` parameter `values`",
         )?;
-        let __dllgen_ret = __dllgen_client().demo_sum(__dllgen_t_values.ok_or_else(|| {
-            ::dllgen_runtime::proxy::refuse(
-                "`demo_sum` parameter `values`",
-                "NULL where the library needs it",
-            )
-        })?)?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`demo_sum`'s result")?)
+        let __dllgen_ret = __dllgen_client()
+            .demo_sum(
+                __dllgen_t_values
+                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                        "`demo_sum` parameter `values`",
+                        "NULL where the library needs it",
+                    ))?,
+            )?;
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i64,
+                _,
+            >(__dllgen_ret, "`demo_sum`'s result")?,
+        )
     }
     pub(super) unsafe fn demo_toggle(
         flags: *mut ::core::ffi::c_void,
     ) -> ::dllgen_runtime::proxy::Result<u32> {
-        let mut __dllgen_t_flags: ::core::option::Option<u32> =
-            match ::dllgen_runtime::proxy::read(flags as *const u32) {
-                Some(__dllgen_v) => Some(::dllgen_runtime::proxy::narrow::<u32, _>(
-                    __dllgen_v,
-                    "`demo_toggle` parameter `flags`",
-                )?),
-                None => None,
-            };
-        let __dllgen_ret = __dllgen_client().demo_toggle(__dllgen_t_flags.as_mut().ok_or_else(|| {
-            ::dllgen_runtime::proxy::refuse(
-                "`demo_toggle` parameter `flags`",
-                "NULL where the library needs it",
-            )
-        })?)?;
+        let mut __dllgen_t_flags: ::core::option::Option<u32> = match ::dllgen_runtime::proxy::read(
+            flags as *const u32,
+        ) {
+            Some(__dllgen_v) => {
+                Some(
+                    ::dllgen_runtime::proxy::narrow::<
+                        u32,
+                        _,
+                    >(__dllgen_v, "`demo_toggle` parameter `flags`")?,
+                )
+            }
+            None => None,
+        };
+        let __dllgen_ret = __dllgen_client()
+            .demo_toggle(
+                __dllgen_t_flags
+                    .as_mut()
+                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                        "`demo_toggle` parameter `flags`",
+                        "NULL where the library needs it",
+                    ))?,
+            )?;
         if let Some(__dllgen_v) = __dllgen_t_flags {
             ::dllgen_runtime::proxy::write(
                 flags as *mut u32,
-                ::dllgen_runtime::proxy::widen::<u32, _>(__dllgen_v, "`demo_toggle` parameter `flags`")?,
+                ::dllgen_runtime::proxy::widen::<
+                    u32,
+                    _,
+                >(__dllgen_v, "`demo_toggle` parameter `flags`")?,
             );
         }
-        Ok(::dllgen_runtime::proxy::widen::<u32, _>(__dllgen_ret, "`demo_toggle`'s result")?)
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                u32,
+                _,
+            >(__dllgen_ret, "`demo_toggle`'s result")?,
+        )
     }
-    pub(super) unsafe fn demo_version() -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+    pub(super) unsafe fn demo_version() -> ::dllgen_runtime::proxy::Result<
+        *const ::core::ffi::c_void,
+    > {
         let __dllgen_ret = __dllgen_client().demo_version()?;
-        Ok(match &__dllgen_ret {
-            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
-            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
-        })
+        Ok(
+            match &__dllgen_ret {
+                Some(__dllgen_s) => {
+                    ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        as *const ::core::ffi::c_void
+                }
+                None => {
+                    ::core::ptr::null_mut::<::core::ffi::c_void>()
+                        as *const ::core::ffi::c_void
+                }
+            },
+        )
     }
     pub(super) unsafe fn demo_write(
         dev: *mut ::core::ffi::c_void,
@@ -693,18 +878,23 @@ mod __dllgen_body {
             false,
             "`demo_write` parameter `data`",
         )?;
-        let __dllgen_ret = __dllgen_client().demo_write(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_data.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`demo_write` parameter `data`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_write`'s result")?)
+        let __dllgen_ret = __dllgen_client()
+            .demo_write(
+                <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                    dev as usize as u64,
+                ),
+                __dllgen_t_data
+                    .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                        "`demo_write` parameter `data`",
+                        "NULL where the library needs it",
+                    ))?,
+            )?;
+        Ok(
+            ::dllgen_runtime::proxy::widen::<
+                i32,
+                _,
+            >(__dllgen_ret, "`demo_write`'s result")?,
+        )
     }
 }
 /// Struct conversions between the caller's 64-bit layout and the client's types.
@@ -716,23 +906,33 @@ mod __dllgen_s {
     ) -> ::dllgen_runtime::proxy::Result<__dllgen_c::DemoReading> {
         unsafe {
             Ok(__dllgen_c::DemoReading {
-                channel: ::dllgen_runtime::proxy::narrow::<u32, _>(
+                channel: ::dllgen_runtime::proxy::narrow::<
+                    u32,
+                    _,
+                >(
                     (p.add(0usize) as *const u32).read_unaligned(),
                     "`struct demo_reading` field `channel`",
                 )?,
                 value: (p.add(8usize) as *const f64).read_unaligned(),
-                sequence: ::dllgen_runtime::proxy::narrow::<u64, _>(
+                sequence: ::dllgen_runtime::proxy::narrow::<
+                    u64,
+                    _,
+                >(
                     (p.add(16usize) as *const u64).read_unaligned(),
                     "`struct demo_reading` field `sequence`",
                 )?,
                 unit: ::dllgen_runtime::proxy::in_str(
-                    (p.add(24usize) as *const *const ::core::ffi::c_char).read_unaligned(),
-                    false,
-                    "`struct demo_reading` field `unit`",
-                )?
-                .unwrap_or_default()
-                .to_string(),
-                flags: ::dllgen_runtime::proxy::narrow::<u8, _>(
+                        (p.add(24usize) as *const *const ::core::ffi::c_char)
+                            .read_unaligned(),
+                        false,
+                        "`struct demo_reading` field `unit`",
+                    )?
+                    .unwrap_or_default()
+                    .to_string(),
+                flags: ::dllgen_runtime::proxy::narrow::<
+                    u8,
+                    _,
+                >(
                     (p.add(32usize) as *const u8).read_unaligned(),
                     "`struct demo_reading` field `flags`",
                 )?,
@@ -745,21 +945,30 @@ mod __dllgen_s {
         v: &__dllgen_c::DemoReading,
     ) -> ::dllgen_runtime::proxy::Result<()> {
         unsafe {
-            (p.add(0usize) as *mut u32).write_unaligned(::dllgen_runtime::proxy::widen::<u32, _>(
-                v.channel,
-                "`struct demo_reading` field `channel`",
-            )?);
+            (p.add(0usize) as *mut u32)
+                .write_unaligned(
+                    ::dllgen_runtime::proxy::widen::<
+                        u32,
+                        _,
+                    >(v.channel, "`struct demo_reading` field `channel`")?,
+                );
             (p.add(8usize) as *mut f64).write_unaligned(v.value);
-            (p.add(16usize) as *mut u64).write_unaligned(::dllgen_runtime::proxy::widen::<u64, _>(
-                v.sequence,
-                "`struct demo_reading` field `sequence`",
-            )?);
+            (p.add(16usize) as *mut u64)
+                .write_unaligned(
+                    ::dllgen_runtime::proxy::widen::<
+                        u64,
+                        _,
+                    >(v.sequence, "`struct demo_reading` field `sequence`")?,
+                );
             (p.add(24usize) as *mut *const ::core::ffi::c_char)
                 .write_unaligned(::dllgen_runtime::proxy::intern(&v.unit));
-            (p.add(32usize) as *mut u8).write_unaligned(::dllgen_runtime::proxy::widen::<u8, _>(
-                v.flags,
-                "`struct demo_reading` field `flags`",
-            )?);
+            (p.add(32usize) as *mut u8)
+                .write_unaligned(
+                    ::dllgen_runtime::proxy::widen::<
+                        u8,
+                        _,
+                    >(v.flags, "`struct demo_reading` field `flags`")?,
+                );
         }
         Ok(())
     }
