@@ -11,756 +11,991 @@
 //! cannot take) returns the function's failure value, sets `errno` (`SetLastError`) as
 //! its error rule reads them, and keeps the reason for `dllgen_last_error_message()`. A
 //! function with no failure value stops the process with the reason instead.
-#![allow(
-    clippy::all,
-    dead_code,
-    non_upper_case_globals,
-    unused_imports,
-    unused_mut,
-    unused_variables,
-    unused_unsafe,
-    non_snake_case,
-    unused_parens
-)]
-use ::demo_win_client as __dllgen_c;
-/// The client every export calls through, made on the first call (nothing runs when the
-/// library is loaded).
-fn __dllgen_client() -> &'static __dllgen_c::DemoWin {
-    static CLIENT: ::std::sync::OnceLock<__dllgen_c::DemoWin> = ::std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let mut config = __dllgen_c::DemoWin::config();
-        config.host = ::dllgen_runtime::HostPath::Search {
-            file_name: __dllgen_c::HOST_EXE.into(),
-            env_var: "DEMO_WIN_HOST".into(),
-            dirs: ::dllgen_runtime::proxy::module_dir(__dllgen_client as *const ::core::ffi::c_void),
-        };
-        __dllgen_c::DemoWin::with_config(config)
-    })
-}
-/// Why this thread's latest call failed: UTF-8, valid until its next failure ("" before any).
-#[no_mangle]
-pub extern "C" fn dllgen_last_error_message() -> *const ::core::ffi::c_char {
-    ::dllgen_runtime::proxy::message()
-}
-/// Frees what the proxy handed the caller to free with `demo_free` (its copies are
-/// the C runtime's `malloc`).
-#[no_mangle]
-pub unsafe extern "C" fn demo_free(p: *mut ::core::ffi::c_void) {
-    unsafe { ::dllgen_runtime::proxy::free(p) }
-}
-/// Adds two numbers.
-#[no_mangle]
-pub unsafe extern "C" fn demo_add(a: i32, b: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_add(a, b)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_add", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("demo_add"),
-        },
+#[rustfmt::skip]
+mod __dllgen {
+    #![allow(
+        clippy::all,
+        dead_code,
+        non_upper_case_globals,
+        unused_imports,
+        unused_mut,
+        unused_variables,
+        unused_unsafe,
+        non_snake_case,
+        unused_parens
+    )]
+    use ::demo_win_client as __dllgen_c;
+    /// The client every export calls through, made on the first call (nothing runs when the
+    /// library is loaded).
+    fn __dllgen_client() -> &'static __dllgen_c::DemoWin {
+        static CLIENT: ::std::sync::OnceLock<__dllgen_c::DemoWin> = ::std::sync::OnceLock::new();
+        CLIENT
+            .get_or_init(|| {
+                let mut config = __dllgen_c::DemoWin::config();
+                config.host = ::dllgen_runtime::HostPath::Search {
+                    file_name: __dllgen_c::HOST_EXE.into(),
+                    env_var: "DEMO_WIN_HOST".into(),
+                    dirs: ::dllgen_runtime::proxy::module_dir(
+                        __dllgen_client as *const ::core::ffi::c_void,
+                    ),
+                };
+                __dllgen_c::DemoWin::with_config(config)
+            })
     }
-}
-/// Calibrates in `steps` steps, calling `progress` (when given) after each; returns
-/// DEMO_ERR_CANCELLED when it asks to stop.
-#[no_mangle]
-pub unsafe extern "C" fn demo_calibrate(
-    dev: *mut ::core::ffi::c_void,
-    steps: u32,
-    progress: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32>,
-    ctx: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_calibrate(dev, steps, progress, ctx)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_calibrate",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
+    /// Why this thread's latest call failed: UTF-8, valid until its next failure ("" before any).
+    #[no_mangle]
+    pub extern "C" fn dllgen_last_error_message() -> *const ::core::ffi::c_char {
+        ::dllgen_runtime::proxy::message()
+    }
+    /// Frees what the proxy handed the caller to free with `demo_free` (its copies are
+    /// the C runtime's `malloc`).
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_free(p: *mut ::core::ffi::c_void) {
+        unsafe { ::dllgen_runtime::proxy::free(p) }
+    }
+    /// Adds two numbers.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_add(a: i32, b: i32) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_add(a, b) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_add", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("demo_add"),
+                }
             }
         }
     }
-}
-/// Clamps `*value` into [`*low`, 100] (`low` defaults to 0) when `value` is given;
-/// `*clamped`, when given, says whether it changed. Returns the clamped value, or -1
-/// without `value`.
-#[no_mangle]
-pub unsafe extern "C" fn demo_clamp(
-    low: *const ::core::ffi::c_void,
-    value: *mut ::core::ffi::c_void,
-    clamped: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_clamp(low, value, clamped)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_clamp", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("demo_clamp"),
-        },
-    }
-}
-/// Closes a device.
-#[no_mangle]
-pub unsafe extern "C" fn demo_close(dev: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_close(dev)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_close", None) {
-            Some(__dllgen_l) => {}
-            None => ::dllgen_runtime::proxy::abort("demo_close"),
-        },
-    }
-}
-/// A description of the device; the caller frees it with demo_free.
-#[no_mangle]
-pub unsafe extern "C" fn demo_describe(dev: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_describe(dev)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_describe", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
-            None => ::dllgen_runtime::proxy::abort("demo_describe"),
-        },
-    }
-}
-/// Fails with errno set to `code`, returning -1.
-#[no_mangle]
-pub unsafe extern "C" fn demo_fail(code: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_fail(code)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_fail",
-                Some(::dllgen_runtime::marshal::error::Code::Errno),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Measures `channel` (0 to 3) into `*out`.
-#[no_mangle]
-pub unsafe extern "C" fn demo_measure(
-    dev: *mut ::core::ffi::c_void,
-    channel: u32,
-    out: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_measure(dev, channel, out)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_measure",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
-/// `acc` when given; returns the sum, or -1 when neither is given.
-#[no_mangle]
-pub unsafe extern "C" fn demo_mix(
-    add: *const ::core::ffi::c_void,
-    n: u32,
-    acc: *mut ::core::ffi::c_void,
-    m: u32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_mix(add, n, acc, m)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_mix", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("demo_mix"),
-        },
-    }
-}
-/// The device's name, NUL-terminated, in `buf` of `cap` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn demo_name(
-    dev: *mut ::core::ffi::c_void,
-    buf: *mut ::core::ffi::c_void,
-    cap: u32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_name(dev, buf, cap)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_name",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Opens the device called `name` ("sim0" to "sim9").
-#[no_mangle]
-pub unsafe extern "C" fn demo_open(name: *const ::core::ffi::c_void, out: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_open(name, out)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_open",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Copies up to `cap` bytes of the log into `buf`; `*got` receives how many.
-#[no_mangle]
-pub unsafe extern "C" fn demo_read(
-    dev: *mut ::core::ffi::c_void,
-    buf: *mut ::core::ffi::c_void,
-    cap: u32,
-    got: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_read(dev, buf, cap, got)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_read",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Multiplies `count` samples by `gain`, in place.
-#[no_mangle]
-pub unsafe extern "C" fn demo_scale(
-    dev: *mut ::core::ffi::c_void,
-    samples: *mut ::core::ffi::c_void,
-    count: u32,
-    gain: f64,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_scale(dev, samples, count, gain)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_scale",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// The sum of `n` values.
-#[no_mangle]
-pub unsafe extern "C" fn demo_sum(values: *const ::core::ffi::c_void, n: u32) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_sum(values, n)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_sum", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i64,
-            None => ::dllgen_runtime::proxy::abort("demo_sum"),
-        },
-    }
-}
-/// Flips every bit of `*flags`; returns how many were set before.
-#[no_mangle]
-pub unsafe extern "C" fn demo_toggle(flags: *mut ::core::ffi::c_void) -> u32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_toggle(flags)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_toggle", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u32,
-            None => ::dllgen_runtime::proxy::abort("demo_toggle"),
-        },
-    }
-}
-/// The library's version.
-#[no_mangle]
-pub unsafe extern "C" fn demo_version() -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_version()
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_version", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
-            None => ::dllgen_runtime::proxy::abort("demo_version"),
-        },
-    }
-}
-/// Appends `len` bytes to the device's log.
-#[no_mangle]
-pub unsafe extern "C" fn demo_write(
-    dev: *mut ::core::ffi::c_void,
-    data: *const ::core::ffi::c_void,
-    len: u32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::demo_write(dev, data, len)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "demo_write",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// The bodies: C arguments to typed ones, the typed call, results back into the caller's
-/// memory.
-mod __dllgen_body {
-    use super::*;
-    pub(super) unsafe fn demo_add(a: i32, b: i32) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_a: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(a, "`demo_add` parameter `a`")?;
-        let __dllgen_t_b: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(b, "`demo_add` parameter `b`")?;
-        let __dllgen_ret = __dllgen_client().demo_add(__dllgen_t_a, __dllgen_t_b)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_add`'s result")?)
-    }
-    pub(super) unsafe fn demo_calibrate(
+    /// Calibrates in `steps` steps, calling `progress` (when given) after each; returns
+    /// DEMO_ERR_CANCELLED when it asks to stop.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_calibrate(
         dev: *mut ::core::ffi::c_void,
         steps: u32,
-        progress: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32>,
+        progress: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32,
+        >,
         ctx: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_steps: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(steps, "`demo_calibrate` parameter `steps`")?;
-        let mut __dllgen_k_progress = match progress {
-            Some(__dllgen_f) => Some(move |a1: u32, a2: u32| -> i32 {
-                let __dllgen_r = unsafe { __dllgen_f(ctx as *mut ::core::ffi::c_void, a1, a2) };
-                __dllgen_r
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_calibrate(dev, steps, progress, ctx)
             }),
-            None => None,
-        };
-        let __dllgen_ret = __dllgen_client().demo_calibrate(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_steps,
-            __dllgen_k_progress.as_mut().map(|__dllgen_k| __dllgen_k as &mut __dllgen_c::DemoProgressFn<'_>),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_calibrate`'s result")?)
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_calibrate",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_clamp(
+    /// Clamps `*value` into [`*low`, 100] (`low` defaults to 0) when `value` is given;
+    /// `*clamped`, when given, says whether it changed. Returns the clamped value, or -1
+    /// without `value`.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_clamp(
         low: *const ::core::ffi::c_void,
         value: *mut ::core::ffi::c_void,
         clamped: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_low: ::core::option::Option<i32> =
-            match ::dllgen_runtime::proxy::read(low as *const i32) {
-                Some(__dllgen_v) => Some(::dllgen_runtime::proxy::narrow::<i32, _>(
-                    __dllgen_v,
-                    "`demo_clamp` parameter `low`",
-                )?),
-                None => None,
-            };
-        let mut __dllgen_t_value: ::core::option::Option<i32> =
-            match ::dllgen_runtime::proxy::read(value as *const i32) {
-                Some(__dllgen_v) => Some(::dllgen_runtime::proxy::narrow::<i32, _>(
-                    __dllgen_v,
-                    "`demo_clamp` parameter `value`",
-                )?),
-                None => None,
-            };
-        let (__dllgen_ret, __dllgen_a_clamped) =
-            __dllgen_client().demo_clamp(__dllgen_t_low, __dllgen_t_value.as_mut())?;
-        if let Some(__dllgen_v) = __dllgen_t_value {
-            ::dllgen_runtime::proxy::write(
-                value as *mut i32,
-                ::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_v, "`demo_clamp` parameter `value`")?,
-            );
-        }
-        ::dllgen_runtime::proxy::write(
-            clamped as *mut u8,
-            ::dllgen_runtime::proxy::widen::<u8, _>(__dllgen_a_clamped, "`demo_clamp` parameter `clamped`")?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_clamp(low, value, clamped)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_clamp`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_clamp", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("demo_clamp"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_close(dev: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client().demo_close(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-        )?;
-        Ok(())
+    /// Closes a device.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_close(dev: *mut ::core::ffi::c_void) -> () {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_close(dev) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_close", None) {
+                    Some(__dllgen_l) => {}
+                    None => ::dllgen_runtime::proxy::abort("demo_close"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_describe(
+    /// A description of the device; the caller frees it with demo_free.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_describe(
         dev: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client().demo_describe(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-        )?;
-        Ok(match &__dllgen_ret {
-            Some(__dllgen_s) => ::dllgen_runtime::proxy::malloc_str(__dllgen_s) as *mut ::core::ffi::c_void,
-            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *mut ::core::ffi::c_void,
-        })
+    ) -> *mut ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_describe(dev)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_describe",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("demo_describe"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_fail(code: i32) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_code: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(code, "`demo_fail` parameter `code`")?;
-        let __dllgen_ret = __dllgen_client().demo_fail(__dllgen_t_code)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_fail`'s result")?)
+    /// Fails with errno set to `code`, returning -1.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_fail(code: i32) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_fail(code) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_fail",
+                    Some(::dllgen_runtime::marshal::error::Code::Errno),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_measure(
+    /// Measures `channel` (0 to 3) into `*out`.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_measure(
         dev: *mut ::core::ffi::c_void,
         channel: u32,
         out: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_channel: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(channel, "`demo_measure` parameter `channel`")?;
-        ::dllgen_runtime::proxy::needed(out, "`demo_measure` parameter `out`")?;
-        let (__dllgen_ret, __dllgen_a_out) = __dllgen_client().demo_measure(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_channel,
-        )?;
-        if !out.is_null() {
-            __dllgen_s::put_DemoReading(out as *mut u8, &__dllgen_a_out)?;
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_measure(dev, channel, out)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_measure",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
         }
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_measure`'s result")?)
     }
-    pub(super) unsafe fn demo_mix(
+    /// The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
+    /// `acc` when given; returns the sum, or -1 when neither is given.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_mix(
         add: *const ::core::ffi::c_void,
         n: u32,
         acc: *mut ::core::ffi::c_void,
         m: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_add = ::dllgen_runtime::proxy::slice(
-            add as *const i16,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(n, "`demo_mix` parameter `add`")?,
-                false,
-                2,
-                "`demo_mix` parameter `add`",
-            )?,
-            true,
-            "`demo_mix` parameter `add`",
-        )?;
-        let __dllgen_t_acc = ::dllgen_runtime::proxy::slice_mut(
-            acc as *mut i32,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(m, "`demo_mix` parameter `acc`")?,
-                false,
-                4,
-                "`demo_mix` parameter `acc`",
-            )?,
-            true,
-            "`demo_mix` parameter `acc`",
-        )?;
-        let __dllgen_ret = __dllgen_client().demo_mix(__dllgen_t_add, __dllgen_t_acc)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_mix`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_mix(add, n, acc, m)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_mix", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("demo_mix"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_name(
+    /// The device's name, NUL-terminated, in `buf` of `cap` bytes.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_name(
         dev: *mut ::core::ffi::c_void,
         buf: *mut ::core::ffi::c_void,
         cap: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
-            ::dllgen_runtime::proxy::count(cap, "`demo_name` parameter `buf`")?,
-            false,
-            1,
-            "`demo_name` parameter `buf`",
-        )?;
-        let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client().demo_name(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_cap_buf,
-        )?;
-        ::dllgen_runtime::proxy::copy_out_str(
-            buf as *mut u8,
-            __dllgen_cap_buf,
-            &__dllgen_a_buf,
-            "`demo_name` parameter `buf`",
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_name`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_name(dev, buf, cap)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_name",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_open(
+    /// Opens the device called `name` ("sim0" to "sim9").
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_open(
         name: *const ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_name = ::dllgen_runtime::proxy::in_str(
-            name as *const ::core::ffi::c_char,
-            false,
-            "`demo_open` parameter `name`",
-        )?;
-        ::dllgen_runtime::proxy::needed(out, "`demo_open` parameter `out`")?;
-        let (__dllgen_ret, __dllgen_a_out) =
-            __dllgen_client().demo_open(__dllgen_t_name.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`demo_open` parameter `name`",
-                    "NULL where the library needs it",
-                )
-            })?)?;
-        ::dllgen_runtime::proxy::write(
-            out as *mut *mut ::core::ffi::c_void,
-            ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_out) as usize
-                as *mut ::core::ffi::c_void,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_open(name, out)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_open`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_open",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_read(
+    /// Copies up to `cap` bytes of the log into `buf`; `*got` receives how many.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_read(
         dev: *mut ::core::ffi::c_void,
         buf: *mut ::core::ffi::c_void,
         cap: u32,
         got: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
-            ::dllgen_runtime::proxy::count(cap, "`demo_read` parameter `buf`")?,
-            true,
-            1,
-            "`demo_read` parameter `buf`",
-        )?;
-        let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client().demo_read(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_cap_buf,
-        )?;
-        ::dllgen_runtime::proxy::copy_out(
-            buf as *mut u8,
-            __dllgen_cap_buf,
-            &__dllgen_a_buf,
-            "`demo_read` parameter `buf`",
-        )?;
-        ::dllgen_runtime::proxy::write(
-            got as *mut u32,
-            ::dllgen_runtime::proxy::units::<u32>(
-                __dllgen_a_buf.len(),
-                true,
-                1,
-                "`demo_read` parameter `buf`",
-            )?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_read(dev, buf, cap, got)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_read`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_read",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_scale(
+    /// Multiplies `count` samples by `gain`, in place.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_scale(
         dev: *mut ::core::ffi::c_void,
         samples: *mut ::core::ffi::c_void,
         count: u32,
         gain: f64,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_samples = ::dllgen_runtime::proxy::slice_mut(
-            samples as *mut f32,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(count, "`demo_scale` parameter `samples`")?,
-                false,
-                4,
-                "`demo_scale` parameter `samples`",
-            )?,
-            false,
-            "`demo_scale` parameter `samples`",
-        )?;
-        let __dllgen_t_gain: f64 = gain;
-        let __dllgen_ret = __dllgen_client().demo_scale(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_samples.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`demo_scale` parameter `samples`",
-                    "NULL where the library needs it",
-                )
-            })?,
-            __dllgen_t_gain,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_scale`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_scale(dev, samples, count, gain)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_scale",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_sum(
+    /// The sum of `n` values.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_sum(
         values: *const ::core::ffi::c_void,
         n: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_t_values = ::dllgen_runtime::proxy::slice(
-            values as *const i32,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(n, "`demo_sum` parameter `values`")?,
-                false,
-                4,
-                "`demo_sum` parameter `values`",
-            )?,
-            false,
-            "`demo_sum` parameter `values`",
-        )?;
-        let __dllgen_ret = __dllgen_client().demo_sum(__dllgen_t_values.ok_or_else(|| {
-            ::dllgen_runtime::proxy::refuse(
-                "`demo_sum` parameter `values`",
-                "NULL where the library needs it",
-            )
-        })?)?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`demo_sum`'s result")?)
-    }
-    pub(super) unsafe fn demo_toggle(
-        flags: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<u32> {
-        let mut __dllgen_t_flags: ::core::option::Option<u32> =
-            match ::dllgen_runtime::proxy::read(flags as *const u32) {
-                Some(__dllgen_v) => Some(::dllgen_runtime::proxy::narrow::<u32, _>(
-                    __dllgen_v,
-                    "`demo_toggle` parameter `flags`",
-                )?),
-                None => None,
-            };
-        let __dllgen_ret = __dllgen_client().demo_toggle(__dllgen_t_flags.as_mut().ok_or_else(|| {
-            ::dllgen_runtime::proxy::refuse(
-                "`demo_toggle` parameter `flags`",
-                "NULL where the library needs it",
-            )
-        })?)?;
-        if let Some(__dllgen_v) = __dllgen_t_flags {
-            ::dllgen_runtime::proxy::write(
-                flags as *mut u32,
-                ::dllgen_runtime::proxy::widen::<u32, _>(__dllgen_v, "`demo_toggle` parameter `flags`")?,
-            );
+    ) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_sum(values, n)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_sum", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => ::dllgen_runtime::proxy::abort("demo_sum"),
+                }
+            }
         }
-        Ok(::dllgen_runtime::proxy::widen::<u32, _>(__dllgen_ret, "`demo_toggle`'s result")?)
     }
-    pub(super) unsafe fn demo_version() -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client().demo_version()?;
-        Ok(match &__dllgen_ret {
-            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
-            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
-        })
+    /// Flips every bit of `*flags`; returns how many were set before.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_toggle(flags: *mut ::core::ffi::c_void) -> u32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_toggle(flags)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_toggle", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u32,
+                    None => ::dllgen_runtime::proxy::abort("demo_toggle"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn demo_write(
+    /// The library's version.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_version() -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::demo_version() }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "demo_version", None) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("demo_version"),
+                }
+            }
+        }
+    }
+    /// Appends `len` bytes to the device's log.
+    #[no_mangle]
+    pub unsafe extern "C" fn demo_write(
         dev: *mut ::core::ffi::c_void,
         data: *const ::core::ffi::c_void,
         len: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_data = ::dllgen_runtime::proxy::slice(
-            data as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(len, "`demo_write` parameter `data`")?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::demo_write(dev, data, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "demo_write",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
+    }
+    /// The bodies: C arguments to typed ones, the typed call, results back into the caller's
+    /// memory.
+    mod __dllgen_body {
+        use super::*;
+        pub(super) unsafe fn demo_add(
+            a: i32,
+            b: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_a: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(a, "`demo_add` parameter `a`")?;
+            let __dllgen_t_b: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(b, "`demo_add` parameter `b`")?;
+            let __dllgen_ret = __dllgen_client().demo_add(__dllgen_t_a, __dllgen_t_b)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_add`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_calibrate(
+            dev: *mut ::core::ffi::c_void,
+            steps: u32,
+            progress: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32,
+            >,
+            ctx: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_steps: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(steps, "`demo_calibrate` parameter `steps`")?;
+            let mut __dllgen_k_progress = match progress {
+                Some(__dllgen_f) => {
+                    Some(move |a1: u32, a2: u32| -> i32 {
+                        let __dllgen_r = unsafe {
+                            __dllgen_f(ctx as *mut ::core::ffi::c_void, a1, a2)
+                        };
+                        __dllgen_r
+                    })
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .demo_calibrate(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                    __dllgen_t_steps,
+                    __dllgen_k_progress
+                        .as_mut()
+                        .map(|__dllgen_k| {
+                            __dllgen_k as &mut __dllgen_c::DemoProgressFn<'_>
+                        }),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_calibrate`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_clamp(
+            low: *const ::core::ffi::c_void,
+            value: *mut ::core::ffi::c_void,
+            clamped: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_low: ::core::option::Option<i32> = match ::dllgen_runtime::proxy::read(
+                low as *const i32,
+            ) {
+                Some(__dllgen_v) => {
+                    Some(
+                        ::dllgen_runtime::proxy::narrow::<
+                            i32,
+                            _,
+                        >(__dllgen_v, "`demo_clamp` parameter `low`")?,
+                    )
+                }
+                None => None,
+            };
+            let mut __dllgen_t_value: ::core::option::Option<i32> = match ::dllgen_runtime::proxy::read(
+                value as *const i32,
+            ) {
+                Some(__dllgen_v) => {
+                    Some(
+                        ::dllgen_runtime::proxy::narrow::<
+                            i32,
+                            _,
+                        >(__dllgen_v, "`demo_clamp` parameter `value`")?,
+                    )
+                }
+                None => None,
+            };
+            let (__dllgen_ret, __dllgen_a_clamped) = __dllgen_client()
+                .demo_clamp(__dllgen_t_low, __dllgen_t_value.as_mut())?;
+            if let Some(__dllgen_v) = __dllgen_t_value {
+                ::dllgen_runtime::proxy::write(
+                    value as *mut i32,
+                    ::dllgen_runtime::proxy::widen::<
+                        i32,
+                        _,
+                    >(__dllgen_v, "`demo_clamp` parameter `value`")?,
+                );
+            }
+            ::dllgen_runtime::proxy::write(
+                clamped as *mut u8,
+                ::dllgen_runtime::proxy::widen::<
+                    u8,
+                    _,
+                >(__dllgen_a_clamped, "`demo_clamp` parameter `clamped`")?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_clamp`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_close(
+            dev: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<()> {
+            let () = __dllgen_client()
+                .demo_close(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                )?;
+            Ok(())
+        }
+        pub(super) unsafe fn demo_describe(
+            dev: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let __dllgen_ret = __dllgen_client()
+                .demo_describe(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                )?;
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::malloc_str(__dllgen_s)
+                            as *mut ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
+                            as *mut ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn demo_fail(
+            code: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_code: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(code, "`demo_fail` parameter `code`")?;
+            let __dllgen_ret = __dllgen_client().demo_fail(__dllgen_t_code)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_fail`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_measure(
+            dev: *mut ::core::ffi::c_void,
+            channel: u32,
+            out: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_channel: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(channel, "`demo_measure` parameter `channel`")?;
+            ::dllgen_runtime::proxy::needed(out, "`demo_measure` parameter `out`")?;
+            let (__dllgen_ret, __dllgen_a_out) = __dllgen_client()
+                .demo_measure(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                    __dllgen_t_channel,
+                )?;
+            if !out.is_null() {
+                __dllgen_s::put_DemoReading(out as *mut u8, &__dllgen_a_out)?;
+            }
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_measure`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_mix(
+            add: *const ::core::ffi::c_void,
+            n: u32,
+            acc: *mut ::core::ffi::c_void,
+            m: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_add = ::dllgen_runtime::proxy::slice(
+                add as *const i16,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(n, "`demo_mix` parameter `add`")?,
+                    false,
+                    2,
+                    "`demo_mix` parameter `add`",
+                )?,
+                true,
+                "`demo_mix` parameter `add`",
+            )?;
+            let __dllgen_t_acc = ::dllgen_runtime::proxy::slice_mut(
+                acc as *mut i32,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(m, "`demo_mix` parameter `acc`")?,
+                    false,
+                    4,
+                    "`demo_mix` parameter `acc`",
+                )?,
+                true,
+                "`demo_mix` parameter `acc`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .demo_mix(__dllgen_t_add, __dllgen_t_acc)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_mix`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_name(
+            dev: *mut ::core::ffi::c_void,
+            buf: *mut ::core::ffi::c_void,
+            cap: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
+                ::dllgen_runtime::proxy::count(cap, "`demo_name` parameter `buf`")?,
+                false,
+                1,
+                "`demo_name` parameter `buf`",
+            )?;
+            let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client()
+                .demo_name(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                    __dllgen_cap_buf,
+                )?;
+            ::dllgen_runtime::proxy::copy_out_str(
+                buf as *mut u8,
+                __dllgen_cap_buf,
+                &__dllgen_a_buf,
+                "`demo_name` parameter `buf`",
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_name`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_open(
+            name: *const ::core::ffi::c_void,
+            out: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_name = ::dllgen_runtime::proxy::in_str(
+                name as *const ::core::ffi::c_char,
+                false,
+                "`demo_open` parameter `name`",
+            )?;
+            ::dllgen_runtime::proxy::needed(out, "`demo_open` parameter `out`")?;
+            let (__dllgen_ret, __dllgen_a_out) = __dllgen_client()
+                .demo_open(
+                    __dllgen_t_name
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`demo_open` parameter `name`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            ::dllgen_runtime::proxy::write(
+                out as *mut *mut ::core::ffi::c_void,
+                ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_out)
+                    as usize as *mut ::core::ffi::c_void,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_open`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_read(
+            dev: *mut ::core::ffi::c_void,
+            buf: *mut ::core::ffi::c_void,
+            cap: u32,
+            got: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
+                ::dllgen_runtime::proxy::count(cap, "`demo_read` parameter `buf`")?,
                 true,
                 1,
-                "`demo_write` parameter `data`",
-            )?,
-            false,
-            "`demo_write` parameter `data`",
-        )?;
-        let __dllgen_ret = __dllgen_client().demo_write(
-            <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                dev as usize as u64,
-            ),
-            __dllgen_t_data.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`demo_write` parameter `data`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`demo_write`'s result")?)
-    }
-}
-/// Struct conversions between the caller's 64-bit layout and the client's types.
-mod __dllgen_s {
-    use super::*;
-    /// A `struct demo_reading` from the caller's 64-bit layout.
-    pub(super) unsafe fn get_DemoReading(
-        p: *const u8,
-    ) -> ::dllgen_runtime::proxy::Result<__dllgen_c::DemoReading> {
-        unsafe {
-            Ok(__dllgen_c::DemoReading {
-                channel: ::dllgen_runtime::proxy::narrow::<u32, _>(
-                    (p.add(0usize) as *const u32).read_unaligned(),
-                    "`struct demo_reading` field `channel`",
-                )?,
-                value: (p.add(8usize) as *const f64).read_unaligned(),
-                sequence: ::dllgen_runtime::proxy::narrow::<u64, _>(
-                    (p.add(16usize) as *const u64).read_unaligned(),
-                    "`struct demo_reading` field `sequence`",
-                )?,
-                unit: ::dllgen_runtime::proxy::in_str(
-                    (p.add(24usize) as *const *const ::core::ffi::c_char).read_unaligned(),
+                "`demo_read` parameter `buf`",
+            )?;
+            let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client()
+                .demo_read(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                    __dllgen_cap_buf,
+                )?;
+            ::dllgen_runtime::proxy::copy_out(
+                buf as *mut u8,
+                __dllgen_cap_buf,
+                &__dllgen_a_buf,
+                "`demo_read` parameter `buf`",
+            )?;
+            ::dllgen_runtime::proxy::write(
+                got as *mut u32,
+                ::dllgen_runtime::proxy::units::<
+                    u32,
+                >(__dllgen_a_buf.len(), true, 1, "`demo_read` parameter `buf`")?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_read`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_scale(
+            dev: *mut ::core::ffi::c_void,
+            samples: *mut ::core::ffi::c_void,
+            count: u32,
+            gain: f64,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_samples = ::dllgen_runtime::proxy::slice_mut(
+                samples as *mut f32,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        count,
+                        "`demo_scale` parameter `samples`",
+                    )?,
                     false,
-                    "`struct demo_reading` field `unit`",
-                )?
-                .unwrap_or_default()
-                .to_string(),
-                flags: ::dllgen_runtime::proxy::narrow::<u8, _>(
-                    (p.add(32usize) as *const u8).read_unaligned(),
-                    "`struct demo_reading` field `flags`",
+                    4,
+                    "`demo_scale` parameter `samples`",
                 )?,
-            })
+                false,
+                "`demo_scale` parameter `samples`",
+            )?;
+            let __dllgen_t_gain: f64 = gain;
+            let __dllgen_ret = __dllgen_client()
+                .demo_scale(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                    __dllgen_t_samples
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`demo_scale` parameter `samples`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_gain,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_scale`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_sum(
+            values: *const ::core::ffi::c_void,
+            n: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let __dllgen_t_values = ::dllgen_runtime::proxy::slice(
+                values as *const i32,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(n, "`demo_sum` parameter `values`")?,
+                    false,
+                    4,
+                    "`demo_sum` parameter `values`",
+                )?,
+                false,
+                "`demo_sum` parameter `values`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .demo_sum(
+                    __dllgen_t_values
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`demo_sum` parameter `values`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`demo_sum`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_toggle(
+            flags: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<u32> {
+            let mut __dllgen_t_flags: ::core::option::Option<u32> = match ::dllgen_runtime::proxy::read(
+                flags as *const u32,
+            ) {
+                Some(__dllgen_v) => {
+                    Some(
+                        ::dllgen_runtime::proxy::narrow::<
+                            u32,
+                            _,
+                        >(__dllgen_v, "`demo_toggle` parameter `flags`")?,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .demo_toggle(
+                    __dllgen_t_flags
+                        .as_mut()
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`demo_toggle` parameter `flags`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            if let Some(__dllgen_v) = __dllgen_t_flags {
+                ::dllgen_runtime::proxy::write(
+                    flags as *mut u32,
+                    ::dllgen_runtime::proxy::widen::<
+                        u32,
+                        _,
+                    >(__dllgen_v, "`demo_toggle` parameter `flags`")?,
+                );
+            }
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u32,
+                    _,
+                >(__dllgen_ret, "`demo_toggle`'s result")?,
+            )
+        }
+        pub(super) unsafe fn demo_version() -> ::dllgen_runtime::proxy::Result<
+            *const ::core::ffi::c_void,
+        > {
+            let __dllgen_ret = __dllgen_client().demo_version()?;
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                            as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
+                            as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn demo_write(
+            dev: *mut ::core::ffi::c_void,
+            data: *const ::core::ffi::c_void,
+            len: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_data = ::dllgen_runtime::proxy::slice(
+                data as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        len,
+                        "`demo_write` parameter `data`",
+                    )?,
+                    true,
+                    1,
+                    "`demo_write` parameter `data`",
+                )?,
+                false,
+                "`demo_write` parameter `data`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .demo_write(
+                    <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        dev as usize as u64,
+                    ),
+                    __dllgen_t_data
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`demo_write` parameter `data`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`demo_write`'s result")?,
+            )
         }
     }
-    /// A `struct demo_reading` written into the caller's 64-bit layout.
-    pub(super) unsafe fn put_DemoReading(
-        p: *mut u8,
-        v: &__dllgen_c::DemoReading,
-    ) -> ::dllgen_runtime::proxy::Result<()> {
-        unsafe {
-            (p.add(0usize) as *mut u32).write_unaligned(::dllgen_runtime::proxy::widen::<u32, _>(
-                v.channel,
-                "`struct demo_reading` field `channel`",
-            )?);
-            (p.add(8usize) as *mut f64).write_unaligned(v.value);
-            (p.add(16usize) as *mut u64).write_unaligned(::dllgen_runtime::proxy::widen::<u64, _>(
-                v.sequence,
-                "`struct demo_reading` field `sequence`",
-            )?);
-            (p.add(24usize) as *mut *const ::core::ffi::c_char)
-                .write_unaligned(::dllgen_runtime::proxy::intern(&v.unit));
-            (p.add(32usize) as *mut u8).write_unaligned(::dllgen_runtime::proxy::widen::<u8, _>(
-                v.flags,
-                "`struct demo_reading` field `flags`",
-            )?);
+    /// Struct conversions between the caller's 64-bit layout and the client's types.
+    mod __dllgen_s {
+        use super::*;
+        /// A `struct demo_reading` from the caller's 64-bit layout.
+        pub(super) unsafe fn get_DemoReading(
+            p: *const u8,
+        ) -> ::dllgen_runtime::proxy::Result<__dllgen_c::DemoReading> {
+            unsafe {
+                Ok(__dllgen_c::DemoReading {
+                    channel: ::dllgen_runtime::proxy::narrow::<
+                        u32,
+                        _,
+                    >(
+                        (p.add(0usize) as *const u32).read_unaligned(),
+                        "`struct demo_reading` field `channel`",
+                    )?,
+                    value: (p.add(8usize) as *const f64).read_unaligned(),
+                    sequence: ::dllgen_runtime::proxy::narrow::<
+                        u64,
+                        _,
+                    >(
+                        (p.add(16usize) as *const u64).read_unaligned(),
+                        "`struct demo_reading` field `sequence`",
+                    )?,
+                    unit: ::dllgen_runtime::proxy::in_str(
+                            (p.add(24usize) as *const *const ::core::ffi::c_char)
+                                .read_unaligned(),
+                            false,
+                            "`struct demo_reading` field `unit`",
+                        )?
+                        .unwrap_or_default()
+                        .to_string(),
+                    flags: ::dllgen_runtime::proxy::narrow::<
+                        u8,
+                        _,
+                    >(
+                        (p.add(32usize) as *const u8).read_unaligned(),
+                        "`struct demo_reading` field `flags`",
+                    )?,
+                })
+            }
         }
-        Ok(())
+        /// A `struct demo_reading` written into the caller's 64-bit layout.
+        pub(super) unsafe fn put_DemoReading(
+            p: *mut u8,
+            v: &__dllgen_c::DemoReading,
+        ) -> ::dllgen_runtime::proxy::Result<()> {
+            unsafe {
+                (p.add(0usize) as *mut u32)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u32,
+                            _,
+                        >(v.channel, "`struct demo_reading` field `channel`")?,
+                    );
+                (p.add(8usize) as *mut f64).write_unaligned(v.value);
+                (p.add(16usize) as *mut u64)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u64,
+                            _,
+                        >(v.sequence, "`struct demo_reading` field `sequence`")?,
+                    );
+                (p.add(24usize) as *mut *const ::core::ffi::c_char)
+                    .write_unaligned(::dllgen_runtime::proxy::intern(&v.unit));
+                (p.add(32usize) as *mut u8)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u8,
+                            _,
+                        >(v.flags, "`struct demo_reading` field `flags`")?,
+                    );
+            }
+            Ok(())
+        }
     }
 }

@@ -21,2562 +21,664 @@
 //! - `inflateBack`: parameter `strm`: a resident struct (not yet)
 //! - `inflateBackInit_`: parameter `window`: scratch memory (not yet)
 //! - `inflateGetHeader`: parameter `head`: a value the library keeps (not yet)
-#![allow(
-    clippy::all,
-    dead_code,
-    non_upper_case_globals,
-    unused_imports,
-    unused_mut,
-    unused_variables,
-    unused_unsafe,
-    non_snake_case,
-    unused_parens
-)]
-use ::zlib_client as __dllgen_c;
-/// The client every export calls through, made on the first call (nothing runs when the
-/// library is loaded).
-fn __dllgen_client() -> &'static __dllgen_c::Zlib {
-    static CLIENT: ::std::sync::OnceLock<__dllgen_c::Zlib> = ::std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let mut config = __dllgen_c::Zlib::config();
-        config.host = ::dllgen_runtime::HostPath::Search {
-            file_name: __dllgen_c::HOST_EXE.into(),
-            env_var: "ZLIB_HOST".into(),
-            dirs: ::dllgen_runtime::proxy::module_dir(__dllgen_client as *const ::core::ffi::c_void),
-        };
-        __dllgen_c::Zlib::with_config(config)
-    })
-}
-/// Why this thread's latest call failed: UTF-8, valid until its next failure ("" before any).
-#[no_mangle]
-pub extern "C" fn dllgen_last_error_message() -> *const ::core::ffi::c_char {
-    ::dllgen_runtime::proxy::message()
-}
-/// Update a running Adler-32 checksum with the bytes buf[0..len-1] and
-/// return the updated checksum. An Adler-32 value is in the range of a 32-bit
-/// unsigned integer. If buf is Z_NULL, this function returns the required
-/// initial value for the checksum.
-///
-/// An Adler-32 checksum is almost as reliable as a CRC-32 but can be computed
-/// much faster.
-///
-/// Usage example:
-///
-/// uLong adler = adler32(0L, Z_NULL, 0);
-///
-/// while (read_buffer(buffer, length) != EOF) {
-/// adler = adler32(adler, buffer, length);
-/// }
-/// if (adler != original_adler) error();
-#[no_mangle]
-pub unsafe extern "C" fn adler32(adler: u64, buf: *const ::core::ffi::c_void, len: u32) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::adler32(adler, buf, len)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "adler32", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("adler32"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn adler32_combine(arg0: u64, arg1: u64, arg2: i64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::adler32_combine(arg0, arg1, arg2)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "adler32_combine", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("adler32_combine"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn adler32_combine64(arg0: u64, arg1: u64, arg2: i64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::adler32_combine64(arg0, arg1, arg2)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "adler32_combine64", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("adler32_combine64"),
-        },
-    }
-}
-/// Same as adler32(), but with a size_t length.
-#[no_mangle]
-pub unsafe extern "C" fn adler32_z(adler: u64, buf: *const ::core::ffi::c_void, len: u64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::adler32_z(adler, buf, len)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "adler32_z", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("adler32_z"),
-        },
-    }
-}
-/// Compresses the source buffer into the destination buffer.  sourceLen is
-/// the byte length of the source buffer.  Upon entry, destLen is the total size
-/// of the destination buffer, which must be at least the value returned by
-/// compressBound(sourceLen).  Upon exit, destLen is the actual size of the
-/// compressed data.  compress() is equivalent to compress2() with a level
-/// parameter of Z_DEFAULT_COMPRESSION.
-///
-/// compress returns Z_OK if success, Z_MEM_ERROR if there was not
-/// enough memory, Z_BUF_ERROR if there was not enough room in the output
-/// buffer.
-#[no_mangle]
-pub unsafe extern "C" fn compress(
-    dest: *mut ::core::ffi::c_void,
-    destLen: *mut ::core::ffi::c_void,
-    source: *const ::core::ffi::c_void,
-    sourceLen: u64,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::compress(dest, destLen, source, sourceLen)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "compress",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Compresses the source buffer into the destination buffer.  The level
-/// parameter has the same meaning as in deflateInit.  sourceLen is the byte
-/// length of the source buffer.  Upon entry, destLen is the total size of the
-/// destination buffer, which must be at least the value returned by
-/// compressBound(sourceLen).  Upon exit, destLen is the actual size of the
-/// compressed data.
-///
-/// compress2 returns Z_OK if success, Z_MEM_ERROR if there was not enough
-/// memory, Z_BUF_ERROR if there was not enough room in the output buffer,
-/// Z_STREAM_ERROR if the level parameter is invalid.
-#[no_mangle]
-pub unsafe extern "C" fn compress2(
-    dest: *mut ::core::ffi::c_void,
-    destLen: *mut ::core::ffi::c_void,
-    source: *const ::core::ffi::c_void,
-    sourceLen: u64,
-    level: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::compress2(dest, destLen, source, sourceLen, level)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "compress2",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// compressBound() returns an upper bound on the compressed size after
-/// compress() or compress2() on sourceLen bytes.  It would be used before a
-/// compress() or compress2() call to allocate the destination buffer.
-#[no_mangle]
-pub unsafe extern "C" fn compressBound(sourceLen: u64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::compressBound(sourceLen)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "compressBound", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("compressBound"),
-        },
-    }
-}
-/// Update a running CRC-32 with the bytes buf[0..len-1] and return the
-/// updated CRC-32. A CRC-32 value is in the range of a 32-bit unsigned integer.
-/// If buf is Z_NULL, this function returns the required initial value for the
-/// crc. Pre- and post-conditioning (one's complement) is performed within this
-/// function so it shouldn't be done by the application.
-///
-/// Usage example:
-///
-/// uLong crc = crc32(0L, Z_NULL, 0);
-///
-/// while (read_buffer(buffer, length) != EOF) {
-/// crc = crc32(crc, buffer, length);
-/// }
-/// if (crc != original_crc) error();
-#[no_mangle]
-pub unsafe extern "C" fn crc32(crc: u64, buf: *const ::core::ffi::c_void, len: u32) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::crc32(crc, buf, len)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("crc32"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn crc32_combine(arg0: u64, arg1: u64, arg2: i64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::crc32_combine(arg0, arg1, arg2)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32_combine", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("crc32_combine"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn crc32_combine64(arg0: u64, arg1: u64, arg2: i64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::crc32_combine64(arg0, arg1, arg2)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32_combine64", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("crc32_combine64"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn crc32_combine_gen(arg0: i64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::crc32_combine_gen(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32_combine_gen", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("crc32_combine_gen"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn crc32_combine_gen64(arg0: i64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::crc32_combine_gen64(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32_combine_gen64", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("crc32_combine_gen64"),
-        },
-    }
-}
-/// Give the same result as crc32_combine(), using op in place of len2. op is
-/// is generated from len2 by crc32_combine_gen(). This will be faster than
-/// crc32_combine() if the generated op is used more than once.
-#[no_mangle]
-pub unsafe extern "C" fn crc32_combine_op(crc1: u64, crc2: u64, op: u64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::crc32_combine_op(crc1, crc2, op)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32_combine_op", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("crc32_combine_op"),
-        },
-    }
-}
-/// Same as crc32(), but with a size_t length.
-#[no_mangle]
-pub unsafe extern "C" fn crc32_z(crc: u64, buf: *const ::core::ffi::c_void, len: u64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::crc32_z(crc, buf, len)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32_z", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("crc32_z"),
-        },
-    }
-}
-/// deflate compresses as much data as possible, and stops when the input
-/// buffer becomes empty or the output buffer becomes full.  It may introduce
-/// some output latency (reading input without producing any output) except when
-/// forced to flush.
-///
-/// The detailed semantics are as follows.  deflate performs one or both of the
-/// following actions:
-///
-/// - Compress more input starting at next_in and update next_in and avail_in
-/// accordingly.  If not all input can be processed (because there is not
-/// enough room in the output buffer), next_in and avail_in are updated and
-/// processing will resume at this point for the next call of deflate().
-///
-/// - Generate more output starting at next_out and update next_out and avail_out
-/// accordingly.  This action is forced if the parameter flush is non zero.
-/// Forcing flush frequently degrades the compression ratio, so this parameter
-/// should be set only when necessary.  Some output may be provided even if
-/// flush is zero.
-///
-/// Before the call of deflate(), the application should ensure that at least
-/// one of the actions is possible, by providing more input and/or consuming more
-/// output, and updating avail_in or avail_out accordingly; avail_out should
-/// never be zero before the call.  The application can consume the compressed
-/// output when it wants, for example when the output buffer is full (avail_out
-/// == 0), or after each call of deflate().  If deflate returns Z_OK and with
-/// zero avail_out, it must be called again after making room in the output
-/// buffer because there might be more output pending. See deflatePending(),
-/// which can be used if desired to determine whether or not there is more output
-/// in that case.
-///
-/// Normally the parameter flush is set to Z_NO_FLUSH, which allows deflate to
-/// decide how much data to accumulate before producing output, in order to
-/// maximize compression.
-///
-/// If the parameter flush is set to Z_SYNC_FLUSH, all pending output is
-/// flushed to the output buffer and the output is aligned on a byte boundary, so
-/// that the decompressor can get all input data available so far.  (In
-/// particular avail_in is zero after the call if enough output space has been
-/// provided before the call.) Flushing may degrade compression for some
-/// compression algorithms and so it should be used only when necessary.  This
-/// completes the current deflate block and follows it with an empty stored block
-/// that is three bits plus filler bits to the next byte, followed by four bytes
-/// (00 00 ff ff).
-///
-/// If flush is set to Z_PARTIAL_FLUSH, all pending output is flushed to the
-/// output buffer, but the output is not aligned to a byte boundary.  All of the
-/// input data so far will be available to the decompressor, as for Z_SYNC_FLUSH.
-/// This completes the current deflate block and follows it with an empty fixed
-/// codes block that is 10 bits long.  This assures that enough bytes are output
-/// in order for the decompressor to finish the block before the empty fixed
-/// codes block.
-///
-/// If flush is set to Z_BLOCK, a deflate block is completed and emitted, as
-/// for Z_SYNC_FLUSH, but the output is not aligned on a byte boundary, and up to
-/// seven bits of the current block are held to be written as the next byte after
-/// the next deflate block is completed.  In this case, the decompressor may not
-/// be provided enough bits at this point in order to complete decompression of
-/// the data provided so far to the compressor.  It may need to wait for the next
-/// block to be emitted.  This is for advanced applications that need to control
-/// the emission of deflate blocks.
-///
-/// If flush is set to Z_FULL_FLUSH, all output is flushed as with
-/// Z_SYNC_FLUSH, and the compression state is reset so that decompression can
-/// restart from this point if previous compressed data has been damaged or if
-/// random access is desired.  Using Z_FULL_FLUSH too often can seriously degrade
-/// compression.
-///
-/// If deflate returns with avail_out == 0, this function must be called again
-/// with the same value of the flush parameter and more output space (updated
-/// avail_out), until the flush is complete (deflate returns with non-zero
-/// avail_out).  In the case of a Z_FULL_FLUSH or Z_SYNC_FLUSH, make sure that
-/// avail_out is greater than six to avoid repeated flush markers due to
-/// avail_out == 0 on return.
-///
-/// If the parameter flush is set to Z_FINISH, pending input is processed,
-/// pending output is flushed and deflate returns with Z_STREAM_END if there was
-/// enough output space.  If deflate returns with Z_OK or Z_BUF_ERROR, this
-/// function must be called again with Z_FINISH and more output space (updated
-/// avail_out) but no more input data, until it returns with Z_STREAM_END or an
-/// error.  After deflate has returned Z_STREAM_END, the only possible operations
-/// on the stream are deflateReset or deflateEnd.
-///
-/// Z_FINISH can be used in the first deflate call after deflateInit if all the
-/// compression is to be done in a single step.  In order to complete in one
-/// call, avail_out must be at least the value returned by deflateBound (see
-/// below).  Then deflate is guaranteed to return Z_STREAM_END.  If not enough
-/// output space is provided, deflate will not return Z_STREAM_END, and it must
-/// be called again as described above.
-///
-/// deflate() sets strm->adler to the Adler-32 checksum of all input read
-/// so far (that is, total_in bytes).  If a gzip stream is being generated, then
-/// strm->adler will be the CRC-32 checksum of the input read so far.  (See
-/// deflateInit2 below.)
-///
-/// deflate() may update strm->data_type if it can make a good guess about
-/// the input data type (Z_BINARY or Z_TEXT).  If in doubt, the data is
-/// considered binary.  This field is only for information purposes and does not
-/// affect the compression algorithm in any manner.
-///
-/// deflate() returns Z_OK if some progress has been made (more input
-/// processed or more output produced), Z_STREAM_END if all input has been
-/// consumed and all output has been produced (only when flush is set to
-/// Z_FINISH), Z_STREAM_ERROR if the stream state was inconsistent (for example
-/// if next_in or next_out was Z_NULL or the state was inadvertently written over
-/// by the application), or Z_BUF_ERROR if no progress is possible (for example
-/// avail_in or avail_out was zero).  Note that Z_BUF_ERROR is not fatal, and
-/// deflate() can be called again with more input and more output space to
-/// continue compressing.
-#[no_mangle]
-pub unsafe extern "C" fn deflate(strm: *mut ::core::ffi::c_void, flush: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflate(strm, flush)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflate", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("deflate"),
-        },
-    }
-}
-/// deflateBound() returns an upper bound on the compressed size after
-/// deflation of sourceLen bytes.  It must be called after deflateInit() or
-/// deflateInit2(), and after deflateSetHeader(), if used.  This would be used
-/// to allocate an output buffer for deflation in a single pass, and so would be
-/// called before deflate().  If that first deflate() call is provided the
-/// sourceLen input bytes, an output buffer allocated to the size returned by
-/// deflateBound(), and the flush value Z_FINISH, then deflate() is guaranteed
-/// to return Z_STREAM_END.  Note that it is possible for the compressed size to
-/// be larger than the value returned by deflateBound() if flush options other
-/// than Z_FINISH or Z_NO_FLUSH are used.
-#[no_mangle]
-pub unsafe extern "C" fn deflateBound(strm: *mut ::core::ffi::c_void, sourceLen: u64) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateBound(strm, sourceLen)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflateBound", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("deflateBound"),
-        },
-    }
-}
-/// Sets the destination stream as a complete copy of the source stream.
-///
-/// This function can be useful when several compression strategies will be
-/// tried, for example when there are several ways of pre-processing the input
-/// data with a filter.  The streams that will be discarded should then be freed
-/// by calling deflateEnd.  Note that deflateCopy duplicates the internal
-/// compression state which can be quite large, so this strategy is slow and can
-/// consume lots of memory.
-///
-/// deflateCopy returns Z_OK if success, Z_MEM_ERROR if there was not
-/// enough memory, Z_STREAM_ERROR if the source stream state was inconsistent
-/// (such as zalloc being Z_NULL).  msg is left unchanged in both source and
-/// destination.
-#[no_mangle]
-pub unsafe extern "C" fn deflateCopy(
-    dest: *mut ::core::ffi::c_void,
-    source: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateCopy(dest, source)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateCopy",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// All dynamically allocated data structures for this stream are freed.
-/// This function discards any unprocessed input and does not flush any pending
-/// output.
-///
-/// deflateEnd returns Z_OK if success, Z_STREAM_ERROR if the
-/// stream state was inconsistent, Z_DATA_ERROR if the stream was freed
-/// prematurely (some input or output was discarded).  In the error case, msg
-/// may be set but then points to a static string (which must not be
-/// deallocated).
-#[no_mangle]
-pub unsafe extern "C" fn deflateEnd(strm: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateEnd(strm)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflateEnd", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("deflateEnd"),
-        },
-    }
-}
-/// Returns the sliding dictionary being maintained by deflate.  dictLength is
-/// set to the number of bytes in the dictionary, and that many bytes are copied
-/// to dictionary.  dictionary must have enough space, where 32768 bytes is
-/// always enough.  If deflateGetDictionary() is called with dictionary equal to
-/// Z_NULL, then only the dictionary length is returned, and nothing is copied.
-/// Similarly, if dictLength is Z_NULL, then it is not set.
-///
-/// deflateGetDictionary() may return a length less than the window size, even
-/// when more than the window size in input has been provided. It may return up
-/// to 258 bytes less in that case, due to how zlib's implementation of deflate
-/// manages the sliding window and lookahead for matches, where matches can be
-/// up to 258 bytes long. If the application needs the last window-size bytes of
-/// input, then that would need to be saved by the application outside of zlib.
-///
-/// deflateGetDictionary returns Z_OK on success, or Z_STREAM_ERROR if the
-/// stream state is inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn deflateGetDictionary(
-    strm: *mut ::core::ffi::c_void,
-    dictionary: *mut ::core::ffi::c_void,
-    dictLength: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateGetDictionary(strm, dictionary, dictLength)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateGetDictionary",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn deflateInit2_(
-    strm: *mut ::core::ffi::c_void,
-    level: i32,
-    method: i32,
-    windowBits: i32,
-    memLevel: i32,
-    strategy: i32,
-    version: *const ::core::ffi::c_void,
-    stream_size: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateInit2_(
-            strm,
-            level,
-            method,
-            windowBits,
-            memLevel,
-            strategy,
-            version,
-            stream_size,
-        )
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateInit2_",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// deflateInit and inflateInit are macros to allow checking the zlib version
-/// and the compiler's view of z_stream:
-#[no_mangle]
-pub unsafe extern "C" fn deflateInit_(
-    strm: *mut ::core::ffi::c_void,
-    level: i32,
-    version: *const ::core::ffi::c_void,
-    stream_size: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateInit_(strm, level, version, stream_size)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateInit_",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Dynamically update the compression level and compression strategy.  The
-/// interpretation of level and strategy is as in deflateInit2().  This can be
-/// used to switch between compression and straight copy of the input data, or
-/// to switch to a different kind of input data requiring a different strategy.
-/// If the compression approach (which is a function of the level) or the
-/// strategy is changed, and if there have been any deflate() calls since the
-/// state was initialized or reset, then the input available so far is
-/// compressed with the old level and strategy using deflate(strm, Z_BLOCK).
-/// There are three approaches for the compression levels 0, 1..3, and 4..9
-/// respectively.  The new level and strategy will take effect at the next call
-/// of deflate().
-///
-/// If a deflate(strm, Z_BLOCK) is performed by deflateParams(), and it does
-/// not have enough output space to complete, then the parameter change will not
-/// take effect.  In this case, deflateParams() can be called again with the
-/// same parameters and more output space to try again.
-///
-/// In order to assure a change in the parameters on the first try, the
-/// deflate stream should be flushed using deflate() with Z_BLOCK or other flush
-/// request until strm.avail_out is not zero, before calling deflateParams().
-/// Then no more input data should be provided before the deflateParams() call.
-/// If this is done, the old level and strategy will be applied to the data
-/// compressed before deflateParams(), and the new level and strategy will be
-/// applied to the the data compressed after deflateParams().
-///
-/// deflateParams returns Z_OK on success, Z_STREAM_ERROR if the source stream
-/// state was inconsistent or if a parameter was invalid, or Z_BUF_ERROR if
-/// there was not enough output space to complete the compression of the
-/// available input data before a change in the strategy or approach.  Note that
-/// in the case of a Z_BUF_ERROR, the parameters are not changed.  A return
-/// value of Z_BUF_ERROR is not fatal, in which case deflateParams() can be
-/// retried with more output space.
-#[no_mangle]
-pub unsafe extern "C" fn deflateParams(strm: *mut ::core::ffi::c_void, level: i32, strategy: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateParams(strm, level, strategy)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateParams",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// deflatePending() returns the number of bytes and bits of output that have
-/// been generated, but not yet provided in the available output.  The bytes not
-/// provided would be due to the available output space having being consumed.
-/// The number of bits of output not provided are between 0 and 7, where they
-/// await more bits to join them in order to fill out a full byte.  If pending
-/// or bits are Z_NULL, then those values are not set.
-///
-/// deflatePending returns Z_OK if success, or Z_STREAM_ERROR if the source
-/// stream state was inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn deflatePending(
-    strm: *mut ::core::ffi::c_void,
-    pending: *mut ::core::ffi::c_void,
-    bits: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflatePending(strm, pending, bits)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflatePending",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// deflatePrime() inserts bits in the deflate output stream.  The intent
-/// is that this function is used to start off the deflate output with the bits
-/// leftover from a previous deflate stream when appending to it.  As such, this
-/// function can only be used for raw deflate, and must be used before the first
-/// deflate() call after a deflateInit2() or deflateReset().  bits must be less
-/// than or equal to 16, and that many of the least significant bits of value
-/// will be inserted in the output.
-///
-/// deflatePrime returns Z_OK if success, Z_BUF_ERROR if there was not enough
-/// room in the internal buffer to insert the bits, or Z_STREAM_ERROR if the
-/// source stream state was inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn deflatePrime(strm: *mut ::core::ffi::c_void, bits: i32, value: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflatePrime(strm, bits, value)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflatePrime",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// This function is equivalent to deflateEnd followed by deflateInit, but
-/// does not free and reallocate the internal compression state.  The stream
-/// will leave the compression level and any other attributes that may have been
-/// set unchanged.
-///
-/// deflateReset returns Z_OK if success, or Z_STREAM_ERROR if the source
-/// stream state was inconsistent (such as zalloc or state being Z_NULL).
-#[no_mangle]
-pub unsafe extern "C" fn deflateReset(strm: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateReset(strm)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateReset",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn deflateResetKeep(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateResetKeep(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateResetKeep",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Initializes the compression dictionary from the given byte sequence
-/// without producing any compressed output.  When using the zlib format, this
-/// function must be called immediately after deflateInit, deflateInit2 or
-/// deflateReset, and before any call of deflate.  When doing raw deflate, this
-/// function must be called either before any call of deflate, or immediately
-/// after the completion of a deflate block, i.e. after all input has been
-/// consumed and all output has been delivered when using any of the flush
-/// options Z_BLOCK, Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, or Z_FULL_FLUSH.  The
-/// compressor and decompressor must use exactly the same dictionary (see
-/// inflateSetDictionary).
-///
-/// The dictionary should consist of strings (byte sequences) that are likely
-/// to be encountered later in the data to be compressed, with the most commonly
-/// used strings preferably put towards the end of the dictionary.  Using a
-/// dictionary is most useful when the data to be compressed is short and can be
-/// predicted with good accuracy; the data can then be compressed better than
-/// with the default empty dictionary.
-///
-/// Depending on the size of the compression data structures selected by
-/// deflateInit or deflateInit2, a part of the dictionary may in effect be
-/// discarded, for example if the dictionary is larger than the window size
-/// provided in deflateInit or deflateInit2.  Thus the strings most likely to be
-/// useful should be put at the end of the dictionary, not at the front.  In
-/// addition, the current implementation of deflate will use at most the window
-/// size minus 262 bytes of the provided dictionary.
-///
-/// Upon return of this function, strm->adler is set to the Adler-32 value
-/// of the dictionary; the decompressor may later use this value to determine
-/// which dictionary has been used by the compressor.  (The Adler-32 value
-/// applies to the whole dictionary even if only a subset of the dictionary is
-/// actually used by the compressor.) If a raw deflate was requested, then the
-/// Adler-32 value is not computed and strm->adler is not set.
-///
-/// deflateSetDictionary returns Z_OK if success, or Z_STREAM_ERROR if a
-/// parameter is invalid (e.g.  dictionary being Z_NULL) or the stream state is
-/// inconsistent (for example if deflate has already been called for this stream
-/// or if not at a block boundary for raw deflate).  deflateSetDictionary does
-/// not perform any compression: this will be done by deflate().
-#[no_mangle]
-pub unsafe extern "C" fn deflateSetDictionary(
-    strm: *mut ::core::ffi::c_void,
-    dictionary: *const ::core::ffi::c_void,
-    dictLength: u32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateSetDictionary(strm, dictionary, dictLength)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateSetDictionary",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Fine tune deflate's internal compression parameters.  This should only be
-/// used by someone who understands the algorithm used by zlib's deflate for
-/// searching for the best matching string, and even then only by the most
-/// fanatic optimizer trying to squeeze out the last compressed bit for their
-/// specific input data.  Read the deflate.c source code for the meaning of the
-/// max_lazy, good_length, nice_length, and max_chain parameters.
-///
-/// deflateTune() can be called after deflateInit() or deflateInit2(), and
-/// returns Z_OK on success, or Z_STREAM_ERROR for an invalid deflate stream.
-#[no_mangle]
-pub unsafe extern "C" fn deflateTune(
-    strm: *mut ::core::ffi::c_void,
-    good_length: i32,
-    max_lazy: i32,
-    nice_length: i32,
-    max_chain: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::deflateTune(strm, good_length, max_lazy, nice_length, max_chain)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "deflateTune",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Set the internal buffer size used by this library's functions for file to
-/// size.  The default buffer size is 8192 bytes.  This function must be called
-/// after gzopen() or gzdopen(), and before any other calls that read or write
-/// the file.  The buffer memory allocation is always deferred to the first read
-/// or write.  Three times that size in buffer space is allocated.  A larger
-/// buffer size of, for example, 64K or 128K bytes will noticeably increase the
-/// speed of decompression (reading).
-///
-/// The new buffer size also affects the maximum length for gzprintf().
-///
-/// gzbuffer() returns 0 on success, or -1 on failure, such as being called
-/// too late.
-#[no_mangle]
-pub unsafe extern "C" fn gzbuffer(file: *mut ::core::ffi::c_void, size: u32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzbuffer(file, size)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzbuffer",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Clear the error and end-of-file flags for file.  This is analogous to the
-/// clearerr() function in stdio.  This is useful for continuing to read a gzip
-/// file that is being written concurrently.
-#[no_mangle]
-pub unsafe extern "C" fn gzclearerr(file: *mut ::core::ffi::c_void) -> () {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzclearerr(file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzclearerr", None) {
-            Some(__dllgen_l) => {}
-            None => ::dllgen_runtime::proxy::abort("gzclearerr"),
-        },
-    }
-}
-/// Flush all pending output for file, if necessary, close file and
-/// deallocate the (de)compression state.  Note that once file is closed, you
-/// cannot call gzerror with file, since its structures have been deallocated.
-/// gzclose must not be called more than once on the same file, just as free
-/// must not be called more than once on the same allocation.
-///
-/// gzclose will return Z_STREAM_ERROR if file is not valid, Z_ERRNO on a
-/// file operation error, Z_MEM_ERROR if out of memory, Z_BUF_ERROR if the
-/// last read ended in the middle of a gzip stream, or Z_OK on success.
-#[no_mangle]
-pub unsafe extern "C" fn gzclose(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzclose(file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzclose",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gzclose_r(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzclose_r(file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzclose_r",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Same as gzclose(), but gzclose_r() is only for use when reading, and
-/// gzclose_w() is only for use when writing or appending.  The advantage to
-/// using these instead of gzclose() is that they avoid linking in zlib
-/// compression or decompression code that is not used when only reading or only
-/// writing respectively.  If gzclose() is used, then both compression and
-/// decompression code will be included the application when linking to a static
-/// zlib library.
-#[no_mangle]
-pub unsafe extern "C" fn gzclose_w(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzclose_w(file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzclose_w",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Return true (1) if file is being copied directly while reading, or false
-/// (0) if file is a gzip stream being decompressed.
-///
-/// If the input file is empty, gzdirect() will return true, since the input
-/// does not contain a gzip stream.
-///
-/// If gzdirect() is used immediately after gzopen() or gzdopen() it will
-/// cause buffers to be allocated to allow reading the file to determine if it
-/// is a gzip file.  Therefore if gzbuffer() is used, it should be called before
-/// gzdirect().
-///
-/// When writing, gzdirect() returns true (1) if transparent writing was
-/// requested ("wT" for the gzopen() mode), or false (0) otherwise.  (Note:
-/// gzdirect() is not needed when writing.  Transparent writing must be
-/// explicitly requested, so the application already knows the answer.  When
-/// linking statically, using gzdirect() will include all of the zlib code for
-/// gzip file reading and decompression, which may not be desired.)
-#[no_mangle]
-pub unsafe extern "C" fn gzdirect(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzdirect(file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzdirect", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("gzdirect"),
-        },
-    }
-}
-/// Return true (1) if the end-of-file indicator for file has been set while
-/// reading, false (0) otherwise.  Note that the end-of-file indicator is set
-/// only if the read tried to go past the end of the input, but came up short.
-/// Therefore, just like feof(), gzeof() may return false even if there is no
-/// more data to read, in the event that the last read request was for the exact
-/// number of bytes remaining in the input file.  This will happen if the input
-/// file size is an exact multiple of the buffer size.
-///
-/// If gzeof() returns true, then the read functions will return no more data,
-/// unless the end-of-file indicator is reset by gzclearerr() and the input file
-/// has grown since the previous end of file was detected.
-#[no_mangle]
-pub unsafe extern "C" fn gzeof(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r =
-        ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzeof(file) }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzeof", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("gzeof"),
-        },
-    }
-}
-/// Return the error message for the last error which occurred on file.
-/// errnum is set to zlib error number.  If an error occurred in the file system
-/// and not in the compression library, errnum is set to Z_ERRNO and the
-/// application may consult errno to get the exact error code.
-///
-/// The application must not modify the returned string.  Future calls to
-/// this function may invalidate the previously returned string.  If file is
-/// closed, then the string previously returned by gzerror will no longer be
-/// available.
-///
-/// gzerror() should be used to distinguish errors from end-of-file for those
-/// functions above that do not distinguish those cases in their return values.
-#[no_mangle]
-pub unsafe extern "C" fn gzerror(
-    file: *mut ::core::ffi::c_void,
-    errnum: *mut ::core::ffi::c_void,
-) -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzerror(file, errnum)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzerror", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
-            None => ::dllgen_runtime::proxy::abort("gzerror"),
-        },
-    }
-}
-/// Flush all pending output to file.  The parameter flush is as in the
-/// deflate() function.  The return value is the zlib error number (see function
-/// gzerror below).  gzflush is only permitted when writing.
-///
-/// If the flush parameter is Z_FINISH, the remaining data is written and the
-/// gzip stream is completed in the output.  If gzwrite() is called again, a new
-/// gzip stream will be started in the output.  gzread() is able to read such
-/// concatenated gzip streams.
-///
-/// gzflush should be called only when strictly necessary because it will
-/// degrade compression if called too often.
-#[no_mangle]
-pub unsafe extern "C" fn gzflush(file: *mut ::core::ffi::c_void, flush: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzflush(file, flush)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzflush",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Compress and write nitems items of size size from buf to file, duplicating
-/// the interface of stdio's fwrite(), with size_t request and return types.  If
-/// the library defines size_t, then z_size_t is identical to size_t.  If not,
-/// then z_size_t is an unsigned integer type that can contain a pointer.
-///
-/// gzfwrite() returns the number of full items written of size size, or zero
-/// if there was an error.  If the multiplication of size and nitems overflows,
-/// i.e. the product does not fit in a z_size_t, then nothing is written, zero
-/// is returned, and the error state is set to Z_STREAM_ERROR.
-#[no_mangle]
-pub unsafe extern "C" fn gzfwrite(
-    buf: *const ::core::ffi::c_void,
-    size: u64,
-    nitems: u64,
-    file: *mut ::core::ffi::c_void,
-) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzfwrite(buf, size, nitems, file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzfwrite", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("gzfwrite"),
-        },
-    }
-}
-/// Read and decompress one byte from file.  gzgetc returns this byte or -1
-/// in case of end of file or error.  This is implemented as a macro for speed.
-/// As such, it does not do all of the checking the other functions do.  I.e.
-/// it does not check to see if file is NULL, nor whether the structure file
-/// points to has been clobbered or not.
-#[no_mangle]
-pub unsafe extern "C" fn gzgetc(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r =
-        ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzgetc(file) }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzgetc", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("gzgetc"),
-        },
-    }
-}
-/// backward compatibility
-#[no_mangle]
-pub unsafe extern "C" fn gzgetc_(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzgetc_(file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzgetc_", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("gzgetc_"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gzoffset(arg0: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzoffset(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzoffset",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => -1i64,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gzoffset64(arg0: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzoffset64(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzoffset64",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => -1i64,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gzopen(
-    arg0: *const ::core::ffi::c_void,
-    arg1: *const ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzopen(arg0, arg1)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzopen",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
-                None => ::core::ptr::null_mut(),
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gzopen64(
-    arg0: *const ::core::ffi::c_void,
-    arg1: *const ::core::ffi::c_void,
-) -> *mut ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzopen64(arg0, arg1)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzopen64",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void,
-                None => ::core::ptr::null_mut(),
-            }
-        }
-    }
-}
-/// Compress and write c, converted to an unsigned char, into file.  gzputc
-/// returns the value that was written, or -1 in case of error.
-#[no_mangle]
-pub unsafe extern "C" fn gzputc(file: *mut ::core::ffi::c_void, c: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzputc(file, c)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzputc", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("gzputc"),
-        },
-    }
-}
-/// Compress and write the given null-terminated string s to file, excluding
-/// the terminating null character.
-///
-/// gzputs returns the number of characters written, or -1 in case of error.
-#[no_mangle]
-pub unsafe extern "C" fn gzputs(file: *mut ::core::ffi::c_void, s: *const ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzputs(file, s)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzputs",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Read and decompress up to len uncompressed bytes from file into buf.  If
-/// the input file is not in gzip format, gzread copies the given number of
-/// bytes into the buffer directly from the file.
-///
-/// After reaching the end of a gzip stream in the input, gzread will continue
-/// to read, looking for another gzip stream.  Any number of gzip streams may be
-/// concatenated in the input file, and will all be decompressed by gzread().
-/// If something other than a gzip stream is encountered after a gzip stream,
-/// that remaining trailing garbage is ignored (and no error is returned).
-///
-/// gzread can be used to read a gzip file that is being concurrently written.
-/// Upon reaching the end of the input, gzread will return with the available
-/// data.  If the error code returned by gzerror is Z_OK or Z_BUF_ERROR, then
-/// gzclearerr can be used to clear the end of file indicator in order to permit
-/// gzread to be tried again.  Z_OK indicates that a gzip stream was completed
-/// on the last gzread.  Z_BUF_ERROR indicates that the input file ended in the
-/// middle of a gzip stream.  Note that gzread does not return -1 in the event
-/// of an incomplete gzip stream.  This error is deferred until gzclose(), which
-/// will return Z_BUF_ERROR if the last gzread ended in the middle of a gzip
-/// stream.  Alternatively, gzerror can be used before gzclose to detect this
-/// case.
-///
-/// gzread returns the number of uncompressed bytes actually read, less than
-/// len for end of file, or -1 for error.  If len is too large to fit in an int,
-/// then nothing is read, -1 is returned, and the error state is set to
-/// Z_STREAM_ERROR.
-#[no_mangle]
-pub unsafe extern "C" fn gzread(
-    file: *mut ::core::ffi::c_void,
-    buf: *mut ::core::ffi::c_void,
-    len: u32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzread(file, buf, len)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzread",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Rewind file. This function is supported only for reading.
-///
-/// gzrewind(file) is equivalent to (int)gzseek(file, 0L, SEEK_SET).
-#[no_mangle]
-pub unsafe extern "C" fn gzrewind(file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzrewind(file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzrewind",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gzseek(arg0: *mut ::core::ffi::c_void, arg1: i64, arg2: i32) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzseek(arg0, arg1, arg2)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzseek",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => -1i64,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gzseek64(arg0: *mut ::core::ffi::c_void, arg1: i64, arg2: i32) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzseek64(arg0, arg1, arg2)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzseek64",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => -1i64,
-            }
-        }
-    }
-}
-/// Dynamically update the compression level and strategy for file.  See the
-/// description of deflateInit2 for the meaning of these parameters. Previously
-/// provided data is flushed before applying the parameter changes.
-///
-/// gzsetparams returns Z_OK if success, Z_STREAM_ERROR if the file was not
-/// opened for writing, Z_ERRNO if there is an error writing the flushed data,
-/// or Z_MEM_ERROR if there is a memory allocation error.
-#[no_mangle]
-pub unsafe extern "C" fn gzsetparams(file: *mut ::core::ffi::c_void, level: i32, strategy: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzsetparams(file, level, strategy)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gzsetparams",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gztell(arg0: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r =
-        ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gztell(arg0) }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gztell",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => -1i64,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn gztell64(arg0: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gztell64(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "gztell64",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i64,
-                None => -1i64,
-            }
-        }
-    }
-}
-/// Push c back onto the stream for file to be read as the first character on
-/// the next read.  At least one character of push-back is always allowed.
-/// gzungetc() returns the character pushed, or -1 on failure.  gzungetc() will
-/// fail if c is -1, and may fail if a character has been pushed but not read
-/// yet.  If gzungetc is used immediately after gzopen or gzdopen, at least the
-/// output buffer size of pushed characters is allowed.  (See gzbuffer above.)
-/// The pushed character will be discarded if the stream is repositioned with
-/// gzseek() or gzrewind().
-#[no_mangle]
-pub unsafe extern "C" fn gzungetc(c: i32, file: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzungetc(c, file)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzungetc", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("gzungetc"),
-        },
-    }
-}
-/// Compress and write the len uncompressed bytes at buf to file. gzwrite
-/// returns the number of uncompressed bytes written or 0 in case of error.
-#[no_mangle]
-pub unsafe extern "C" fn gzwrite(
-    file: *mut ::core::ffi::c_void,
-    buf: *const ::core::ffi::c_void,
-    len: u32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::gzwrite(file, buf, len)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzwrite", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("gzwrite"),
-        },
-    }
-}
-/// inflate decompresses as much data as possible, and stops when the input
-/// buffer becomes empty or the output buffer becomes full.  It may introduce
-/// some output latency (reading input without producing any output) except when
-/// forced to flush.
-///
-/// The detailed semantics are as follows.  inflate performs one or both of the
-/// following actions:
-///
-/// - Decompress more input starting at next_in and update next_in and avail_in
-/// accordingly.  If not all input can be processed (because there is not
-/// enough room in the output buffer), then next_in and avail_in are updated
-/// accordingly, and processing will resume at this point for the next call of
-/// inflate().
-///
-/// - Generate more output starting at next_out and update next_out and avail_out
-/// accordingly.  inflate() provides as much output as possible, until there is
-/// no more input data or no more space in the output buffer (see below about
-/// the flush parameter).
-///
-/// Before the call of inflate(), the application should ensure that at least
-/// one of the actions is possible, by providing more input and/or consuming more
-/// output, and updating the next_* and avail_* values accordingly.  If the
-/// caller of inflate() does not provide both available input and available
-/// output space, it is possible that there will be no progress made.  The
-/// application can consume the uncompressed output when it wants, for example
-/// when the output buffer is full (avail_out == 0), or after each call of
-/// inflate().  If inflate returns Z_OK and with zero avail_out, it must be
-/// called again after making room in the output buffer because there might be
-/// more output pending.
-///
-/// The flush parameter of inflate() can be Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FINISH,
-/// Z_BLOCK, or Z_TREES.  Z_SYNC_FLUSH requests that inflate() flush as much
-/// output as possible to the output buffer.  Z_BLOCK requests that inflate()
-/// stop if and when it gets to the next deflate block boundary.  When decoding
-/// the zlib or gzip format, this will cause inflate() to return immediately
-/// after the header and before the first block.  When doing a raw inflate,
-/// inflate() will go ahead and process the first block, and will return when it
-/// gets to the end of that block, or when it runs out of data.
-///
-/// The Z_BLOCK option assists in appending to or combining deflate streams.
-/// To assist in this, on return inflate() always sets strm->data_type to the
-/// number of unused bits in the last byte taken from strm->next_in, plus 64 if
-/// inflate() is currently decoding the last block in the deflate stream, plus
-/// 128 if inflate() returned immediately after decoding an end-of-block code or
-/// decoding the complete header up to just before the first byte of the deflate
-/// stream.  The end-of-block will not be indicated until all of the uncompressed
-/// data from that block has been written to strm->next_out.  The number of
-/// unused bits may in general be greater than seven, except when bit 7 of
-/// data_type is set, in which case the number of unused bits will be less than
-/// eight.  data_type is set as noted here every time inflate() returns for all
-/// flush options, and so can be used to determine the amount of currently
-/// consumed input in bits.
-///
-/// The Z_TREES option behaves as Z_BLOCK does, but it also returns when the
-/// end of each deflate block header is reached, before any actual data in that
-/// block is decoded.  This allows the caller to determine the length of the
-/// deflate block header for later use in random access within a deflate block.
-/// 256 is added to the value of strm->data_type when inflate() returns
-/// immediately after reaching the end of the deflate block header.
-///
-/// inflate() should normally be called until it returns Z_STREAM_END or an
-/// error.  However if all decompression is to be performed in a single step (a
-/// single call of inflate), the parameter flush should be set to Z_FINISH.  In
-/// this case all pending input is processed and all pending output is flushed;
-/// avail_out must be large enough to hold all of the uncompressed data for the
-/// operation to complete.  (The size of the uncompressed data may have been
-/// saved by the compressor for this purpose.)  The use of Z_FINISH is not
-/// required to perform an inflation in one step.  However it may be used to
-/// inform inflate that a faster approach can be used for the single inflate()
-/// call.  Z_FINISH also informs inflate to not maintain a sliding window if the
-/// stream completes, which reduces inflate's memory footprint.  If the stream
-/// does not complete, either because not all of the stream is provided or not
-/// enough output space is provided, then a sliding window will be allocated and
-/// inflate() can be called again to continue the operation as if Z_NO_FLUSH had
-/// been used.
-///
-/// In this implementation, inflate() always flushes as much output as
-/// possible to the output buffer, and always uses the faster approach on the
-/// first call.  So the effects of the flush parameter in this implementation are
-/// on the return value of inflate() as noted below, when inflate() returns early
-/// when Z_BLOCK or Z_TREES is used, and when inflate() avoids the allocation of
-/// memory for a sliding window when Z_FINISH is used.
-///
-/// If a preset dictionary is needed after this call (see inflateSetDictionary
-/// below), inflate sets strm->adler to the Adler-32 checksum of the dictionary
-/// chosen by the compressor and returns Z_NEED_DICT; otherwise it sets
-/// strm->adler to the Adler-32 checksum of all output produced so far (that is,
-/// total_out bytes) and returns Z_OK, Z_STREAM_END or an error code as described
-/// below.  At the end of the stream, inflate() checks that its computed Adler-32
-/// checksum is equal to that saved by the compressor and returns Z_STREAM_END
-/// only if the checksum is correct.
-///
-/// inflate() can decompress and check either zlib-wrapped or gzip-wrapped
-/// deflate data.  The header type is detected automatically, if requested when
-/// initializing with inflateInit2().  Any information contained in the gzip
-/// header is not retained unless inflateGetHeader() is used.  When processing
-/// gzip-wrapped deflate data, strm->adler32 is set to the CRC-32 of the output
-/// produced so far.  The CRC-32 is checked against the gzip trailer, as is the
-/// uncompressed length, modulo 2^32.
-///
-/// inflate() returns Z_OK if some progress has been made (more input processed
-/// or more output produced), Z_STREAM_END if the end of the compressed data has
-/// been reached and all uncompressed output has been produced, Z_NEED_DICT if a
-/// preset dictionary is needed at this point, Z_DATA_ERROR if the input data was
-/// corrupted (input stream not conforming to the zlib format or incorrect check
-/// value, in which case strm->msg points to a string with a more specific
-/// error), Z_STREAM_ERROR if the stream structure was inconsistent (for example
-/// next_in or next_out was Z_NULL, or the state was inadvertently written over
-/// by the application), Z_MEM_ERROR if there was not enough memory, Z_BUF_ERROR
-/// if no progress was possible or if there was not enough room in the output
-/// buffer when Z_FINISH is used.  Note that Z_BUF_ERROR is not fatal, and
-/// inflate() can be called again with more input and more output space to
-/// continue decompressing.  If Z_DATA_ERROR is returned, the application may
-/// then call inflateSync() to look for a good compression block if a partial
-/// recovery of the data is to be attempted.
-#[no_mangle]
-pub unsafe extern "C" fn inflate(strm: *mut ::core::ffi::c_void, flush: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflate(strm, flush)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflate", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("inflate"),
-        },
-    }
-}
-/// All memory allocated by inflateBackInit() is freed.
-///
-/// inflateBackEnd() returns Z_OK on success, or Z_STREAM_ERROR if the stream
-/// state was inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn inflateBackEnd(strm: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateBackEnd(strm)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateBackEnd", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("inflateBackEnd"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn inflateCodesUsed(arg0: *mut ::core::ffi::c_void) -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateCodesUsed(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateCodesUsed", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("inflateCodesUsed"),
-        },
-    }
-}
-/// Sets the destination stream as a complete copy of the source stream.
-///
-/// This function can be useful when randomly accessing a large stream.  The
-/// first pass through the stream can periodically record the inflate state,
-/// allowing restarting inflate at those points when randomly accessing the
-/// stream.
-///
-/// inflateCopy returns Z_OK if success, Z_MEM_ERROR if there was not
-/// enough memory, Z_STREAM_ERROR if the source stream state was inconsistent
-/// (such as zalloc being Z_NULL).  msg is left unchanged in both source and
-/// destination.
-#[no_mangle]
-pub unsafe extern "C" fn inflateCopy(
-    dest: *mut ::core::ffi::c_void,
-    source: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateCopy(dest, source)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateCopy",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// All dynamically allocated data structures for this stream are freed.
-/// This function discards any unprocessed input and does not flush any pending
-/// output.
-///
-/// inflateEnd returns Z_OK if success, or Z_STREAM_ERROR if the stream state
-/// was inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn inflateEnd(strm: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateEnd(strm)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateEnd", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("inflateEnd"),
-        },
-    }
-}
-/// Returns the sliding dictionary being maintained by inflate.  dictLength is
-/// set to the number of bytes in the dictionary, and that many bytes are copied
-/// to dictionary.  dictionary must have enough space, where 32768 bytes is
-/// always enough.  If inflateGetDictionary() is called with dictionary equal to
-/// Z_NULL, then only the dictionary length is returned, and nothing is copied.
-/// Similarly, if dictLength is Z_NULL, then it is not set.
-///
-/// inflateGetDictionary returns Z_OK on success, or Z_STREAM_ERROR if the
-/// stream state is inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn inflateGetDictionary(
-    strm: *mut ::core::ffi::c_void,
-    dictionary: *mut ::core::ffi::c_void,
-    dictLength: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateGetDictionary(strm, dictionary, dictLength)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateGetDictionary",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn inflateInit2_(
-    strm: *mut ::core::ffi::c_void,
-    windowBits: i32,
-    version: *const ::core::ffi::c_void,
-    stream_size: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateInit2_(strm, windowBits, version, stream_size)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateInit2_",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn inflateInit_(
-    strm: *mut ::core::ffi::c_void,
-    version: *const ::core::ffi::c_void,
-    stream_size: i32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateInit_(strm, version, stream_size)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateInit_",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// This function returns two values, one in the lower 16 bits of the return
-/// value, and the other in the remaining upper bits, obtained by shifting the
-/// return value down 16 bits.  If the upper value is -1 and the lower value is
-/// zero, then inflate() is currently decoding information outside of a block.
-/// If the upper value is -1 and the lower value is non-zero, then inflate is in
-/// the middle of a stored block, with the lower value equaling the number of
-/// bytes from the input remaining to copy.  If the upper value is not -1, then
-/// it is the number of bits back from the current bit position in the input of
-/// the code (literal or length/distance pair) currently being processed.  In
-/// that case the lower value is the number of bytes already emitted for that
-/// code.
-///
-/// A code is being processed if inflate is waiting for more input to complete
-/// decoding of the code, or if it has completed decoding but is waiting for
-/// more output space to write the literal or match data.
-///
-/// inflateMark() is used to mark locations in the input data for random
-/// access, which may be at bit positions, and to note those cases where the
-/// output of a code may span boundaries of random access blocks.  The current
-/// location in the input stream can be determined from avail_in and data_type
-/// as noted in the description for the Z_BLOCK flush parameter for inflate.
-///
-/// inflateMark returns the value noted above, or -65536 if the provided
-/// source stream state was inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn inflateMark(strm: *mut ::core::ffi::c_void) -> i64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateMark(strm)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateMark", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i64,
-            None => ::dllgen_runtime::proxy::abort("inflateMark"),
-        },
-    }
-}
-/// This function inserts bits in the inflate input stream.  The intent is
-/// that this function is used to start inflating at a bit position in the
-/// middle of a byte.  The provided bits will be used before any bytes are used
-/// from next_in.  This function should only be used with raw inflate, and
-/// should be used before the first inflate() call after inflateInit2() or
-/// inflateReset().  bits must be less than or equal to 16, and that many of the
-/// least significant bits of value will be inserted in the input.
-///
-/// If bits is negative, then the input stream bit buffer is emptied.  Then
-/// inflatePrime() can be called again to put bits in the buffer.  This is used
-/// to clear out bits leftover after feeding inflate a block description prior
-/// to feeding inflate codes.
-///
-/// inflatePrime returns Z_OK if success, or Z_STREAM_ERROR if the source
-/// stream state was inconsistent.
-#[no_mangle]
-pub unsafe extern "C" fn inflatePrime(strm: *mut ::core::ffi::c_void, bits: i32, value: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflatePrime(strm, bits, value)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflatePrime",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// This function is equivalent to inflateEnd followed by inflateInit,
-/// but does not free and reallocate the internal decompression state.  The
-/// stream will keep attributes that may have been set by inflateInit2.
-///
-/// inflateReset returns Z_OK if success, or Z_STREAM_ERROR if the source
-/// stream state was inconsistent (such as zalloc or state being Z_NULL).
-#[no_mangle]
-pub unsafe extern "C" fn inflateReset(strm: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateReset(strm)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateReset",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// This function is the same as inflateReset, but it also permits changing
-/// the wrap and window size requests.  The windowBits parameter is interpreted
-/// the same as it is for inflateInit2.  If the window size is changed, then the
-/// memory allocated for the window is freed, and the window will be reallocated
-/// by inflate() if needed.
-///
-/// inflateReset2 returns Z_OK if success, or Z_STREAM_ERROR if the source
-/// stream state was inconsistent (such as zalloc or state being Z_NULL), or if
-/// the windowBits parameter is invalid.
-#[no_mangle]
-pub unsafe extern "C" fn inflateReset2(strm: *mut ::core::ffi::c_void, windowBits: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateReset2(strm, windowBits)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateReset2",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn inflateResetKeep(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateResetKeep(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateResetKeep",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Initializes the decompression dictionary from the given uncompressed byte
-/// sequence.  This function must be called immediately after a call of inflate,
-/// if that call returned Z_NEED_DICT.  The dictionary chosen by the compressor
-/// can be determined from the Adler-32 value returned by that call of inflate.
-/// The compressor and decompressor must use exactly the same dictionary (see
-/// deflateSetDictionary).  For raw inflate, this function can be called at any
-/// time to set the dictionary.  If the provided dictionary is smaller than the
-/// window and there is already data in the window, then the provided dictionary
-/// will amend what's there.  The application must insure that the dictionary
-/// that was used for compression is provided.
-///
-/// inflateSetDictionary returns Z_OK if success, Z_STREAM_ERROR if a
-/// parameter is invalid (e.g.  dictionary being Z_NULL) or the stream state is
-/// inconsistent, Z_DATA_ERROR if the given dictionary doesn't match the
-/// expected one (incorrect Adler-32 value).  inflateSetDictionary does not
-/// perform any decompression: this will be done by subsequent calls of
-/// inflate().
-#[no_mangle]
-pub unsafe extern "C" fn inflateSetDictionary(
-    strm: *mut ::core::ffi::c_void,
-    dictionary: *const ::core::ffi::c_void,
-    dictLength: u32,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateSetDictionary(strm, dictionary, dictLength)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateSetDictionary",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Skips invalid compressed data until a possible full flush point (see above
-/// for the description of deflate with Z_FULL_FLUSH) can be found, or until all
-/// available input is skipped.  No output is provided.
-///
-/// inflateSync searches for a 00 00 FF FF pattern in the compressed data.
-/// All full flush points have this pattern, but not all occurrences of this
-/// pattern are full flush points.
-///
-/// inflateSync returns Z_OK if a possible full flush point has been found,
-/// Z_BUF_ERROR if no more input was provided, Z_DATA_ERROR if no flush point
-/// has been found, or Z_STREAM_ERROR if the stream structure was inconsistent.
-/// In the success case, the application may save the current current value of
-/// total_in which indicates where valid compressed data was found.  In the
-/// error case, the application may repeatedly call inflateSync, providing more
-/// input each time, until success or end of the input data.
-#[no_mangle]
-pub unsafe extern "C" fn inflateSync(strm: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateSync(strm)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateSync", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("inflateSync"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn inflateSyncPoint(arg0: *mut ::core::ffi::c_void) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateSyncPoint(arg0)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateSyncPoint", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as i32,
-            None => ::dllgen_runtime::proxy::abort("inflateSyncPoint"),
-        },
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn inflateUndermine(arg0: *mut ::core::ffi::c_void, arg1: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateUndermine(arg0, arg1)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateUndermine",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn inflateValidate(arg0: *mut ::core::ffi::c_void, arg1: i32) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::inflateValidate(arg0, arg1)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "inflateValidate",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Decompresses the source buffer into the destination buffer.  sourceLen is
-/// the byte length of the source buffer.  Upon entry, destLen is the total size
-/// of the destination buffer, which must be large enough to hold the entire
-/// uncompressed data.  (The size of the uncompressed data must have been saved
-/// previously by the compressor and transmitted to the decompressor by some
-/// mechanism outside the scope of this compression library.) Upon exit, destLen
-/// is the actual size of the uncompressed data.
-///
-/// uncompress returns Z_OK if success, Z_MEM_ERROR if there was not
-/// enough memory, Z_BUF_ERROR if there was not enough room in the output
-/// buffer, or Z_DATA_ERROR if the input data was corrupted or incomplete.  In
-/// the case where there is not enough room, uncompress() will fill the output
-/// buffer with the uncompressed data up to that point.
-#[no_mangle]
-pub unsafe extern "C" fn uncompress(
-    dest: *mut ::core::ffi::c_void,
-    destLen: *mut ::core::ffi::c_void,
-    source: *const ::core::ffi::c_void,
-    sourceLen: u64,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::uncompress(dest, destLen, source, sourceLen)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "uncompress",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// Same as uncompress, except that sourceLen is a pointer, where the
-/// length of the source is *sourceLen.  On return, *sourceLen is the number of
-/// source bytes consumed.
-#[no_mangle]
-pub unsafe extern "C" fn uncompress2(
-    dest: *mut ::core::ffi::c_void,
-    destLen: *mut ::core::ffi::c_void,
-    source: *const ::core::ffi::c_void,
-    sourceLen: *mut ::core::ffi::c_void,
-) -> i32 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::uncompress2(dest, destLen, source, sourceLen)
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "uncompress2",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32,
-                None => -1i32,
-            }
-        }
-    }
-}
-/// undocumented functions
-#[no_mangle]
-pub unsafe extern "C" fn zError(arg0: i32) -> *const ::core::ffi::c_void {
-    let __dllgen_r =
-        ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::zError(arg0) }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "zError",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
-                None => ::core::ptr::null(),
-            }
-        }
-    }
-}
-/// Return flags indicating compile-time options.
-///
-/// Type sizes, two bits each, 00 = 16 bits, 01 = 32, 10 = 64, 11 = other:
-/// 1.0: size of uInt
-/// 3.2: size of uLong
-/// 5.4: size of voidpf (pointer)
-/// 7.6: size of z_off_t
-///
-/// Compiler, assembler, and debug options:
-/// 8: ZLIB_DEBUG
-/// 9: ASMV or ASMINF -- use ASM code
-/// 10: ZLIB_WINAPI -- exported functions use the WINAPI calling convention
-/// 11: 0 (reserved)
-///
-/// One-time table building (smaller code, but not thread-safe if true):
-/// 12: BUILDFIXED -- build static block decoding tables when needed
-/// 13: DYNAMIC_CRC_TABLE -- build CRC calculation tables when needed
-/// 14,15: 0 (reserved)
-///
-/// Library content (indicates missing functionality):
-/// 16: NO_GZCOMPRESS -- gz* functions cannot compress (to avoid linking
-/// deflate code when not needed)
-/// 17: NO_GZIP -- deflate can't write gzip streams, and inflate can't detect
-/// and decode gzip streams (to avoid linking crc code)
-/// 18-19: 0 (reserved)
-///
-/// Operation variations (changes in library functionality):
-/// 20: PKZIP_BUG_WORKAROUND -- slightly more permissive inflate
-/// 21: FASTEST -- deflate algorithm with only one, lowest compression level
-/// 22,23: 0 (reserved)
-///
-/// The sprintf variant used by gzprintf (zero is best):
-/// 24: 0 = vs*, 1 = s* -- 1 means limited to 20 arguments after the format
-/// 25: 0 = *nprintf, 1 = *printf -- 1 means gzprintf() not secure!
-/// 26: 0 = returns value, 1 = void -- 1 means inferred string length returned
-///
-/// Remainder:
-/// 27-31: 0 (reserved)
-#[no_mangle]
-pub unsafe extern "C" fn zlibCompileFlags() -> u64 {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::zlibCompileFlags()
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => match ::dllgen_runtime::proxy::failed(__dllgen_f, "zlibCompileFlags", None) {
-            Some(__dllgen_l) => __dllgen_l.ret as u64,
-            None => ::dllgen_runtime::proxy::abort("zlibCompileFlags"),
-        },
-    }
-}
-/// The application can compare zlibVersion and ZLIB_VERSION for consistency.
-/// If the first character differs, the library code actually used is not
-/// compatible with the zlib.h header file used by the application.  This check
-/// is automatically made by deflateInit and inflateInit.
-#[no_mangle]
-pub unsafe extern "C" fn zlibVersion() -> *const ::core::ffi::c_void {
-    let __dllgen_r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| unsafe {
-        __dllgen_body::zlibVersion()
-    }));
-    match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
-        Ok(__dllgen_v) => __dllgen_v,
-        Err(__dllgen_f) => {
-            match ::dllgen_runtime::proxy::failed(
-                __dllgen_f,
-                "zlibVersion",
-                Some(::dllgen_runtime::marshal::error::Code::Return),
-            ) {
-                Some(__dllgen_l) => __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void,
-                None => ::core::ptr::null(),
-            }
-        }
-    }
-}
-/// The bodies: C arguments to typed ones, the typed call, results back into the caller's
-/// memory.
-mod __dllgen_body {
-    use super::*;
-    pub(super) unsafe fn adler32(
+#[rustfmt::skip]
+mod __dllgen {
+    #![allow(
+        clippy::all,
+        dead_code,
+        non_upper_case_globals,
+        unused_imports,
+        unused_mut,
+        unused_variables,
+        unused_unsafe,
+        non_snake_case,
+        unused_parens
+    )]
+    use ::zlib_client as __dllgen_c;
+    /// The client every export calls through, made on the first call (nothing runs when the
+    /// library is loaded).
+    fn __dllgen_client() -> &'static __dllgen_c::Zlib {
+        static CLIENT: ::std::sync::OnceLock<__dllgen_c::Zlib> = ::std::sync::OnceLock::new();
+        CLIENT
+            .get_or_init(|| {
+                let mut config = __dllgen_c::Zlib::config();
+                config.host = ::dllgen_runtime::HostPath::Search {
+                    file_name: __dllgen_c::HOST_EXE.into(),
+                    env_var: "ZLIB_HOST".into(),
+                    dirs: ::dllgen_runtime::proxy::module_dir(
+                        __dllgen_client as *const ::core::ffi::c_void,
+                    ),
+                };
+                __dllgen_c::Zlib::with_config(config)
+            })
+    }
+    /// Why this thread's latest call failed: UTF-8, valid until its next failure ("" before any).
+    #[no_mangle]
+    pub extern "C" fn dllgen_last_error_message() -> *const ::core::ffi::c_char {
+        ::dllgen_runtime::proxy::message()
+    }
+    /// Update a running Adler-32 checksum with the bytes buf[0..len-1] and
+    /// return the updated checksum. An Adler-32 value is in the range of a 32-bit
+    /// unsigned integer. If buf is Z_NULL, this function returns the required
+    /// initial value for the checksum.
+    ///
+    /// An Adler-32 checksum is almost as reliable as a CRC-32 but can be computed
+    /// much faster.
+    ///
+    /// Usage example:
+    ///
+    /// uLong adler = adler32(0L, Z_NULL, 0);
+    ///
+    /// while (read_buffer(buffer, length) != EOF) {
+    /// adler = adler32(adler, buffer, length);
+    /// }
+    /// if (adler != original_adler) error();
+    #[no_mangle]
+    pub unsafe extern "C" fn adler32(
         adler: u64,
         buf: *const ::core::ffi::c_void,
         len: u32,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_adler: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(adler, "`adler32` parameter `adler`")?;
-        let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
-            buf as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(len, "`adler32` parameter `buf`")?,
-                false,
-                1,
-                "`adler32` parameter `buf`",
-            )?,
-            true,
-            "`adler32` parameter `buf`",
-        )?;
-        let __dllgen_ret = __dllgen_client().adler32(__dllgen_t_adler, __dllgen_t_buf)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`adler32`'s result")?)
+    ) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::adler32(adler, buf, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "adler32", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("adler32"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn adler32_combine(
-        arg0: u64,
-        arg1: u64,
-        arg2: i64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_arg0: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg0, "`adler32_combine` parameter `arg0`")?;
-        let __dllgen_t_arg1: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg1, "`adler32_combine` parameter `arg1`")?;
-        let __dllgen_t_arg2: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg2, "`adler32_combine` parameter `arg2`")?;
-        let __dllgen_ret =
-            __dllgen_client().adler32_combine(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`adler32_combine`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn adler32_combine(arg0: u64, arg1: u64, arg2: i64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::adler32_combine(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "adler32_combine",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("adler32_combine"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn adler32_combine64(
-        arg0: u64,
-        arg1: u64,
-        arg2: i64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_arg0: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg0, "`adler32_combine64` parameter `arg0`")?;
-        let __dllgen_t_arg1: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg1, "`adler32_combine64` parameter `arg1`")?;
-        let __dllgen_t_arg2: i64 =
-            ::dllgen_runtime::proxy::narrow::<i64, _>(arg2, "`adler32_combine64` parameter `arg2`")?;
-        let __dllgen_ret =
-            __dllgen_client().adler32_combine64(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`adler32_combine64`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn adler32_combine64(arg0: u64, arg1: u64, arg2: i64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::adler32_combine64(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "adler32_combine64",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("adler32_combine64"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn adler32_z(
+    /// Same as adler32(), but with a size_t length.
+    #[no_mangle]
+    pub unsafe extern "C" fn adler32_z(
         adler: u64,
         buf: *const ::core::ffi::c_void,
         len: u64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_adler: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(adler, "`adler32_z` parameter `adler`")?;
-        let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
-            buf as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(len, "`adler32_z` parameter `buf`")?,
-                false,
-                1,
-                "`adler32_z` parameter `buf`",
-            )?,
-            true,
-            "`adler32_z` parameter `buf`",
-        )?;
-        let __dllgen_ret = __dllgen_client().adler32_z(__dllgen_t_adler, __dllgen_t_buf)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`adler32_z`'s result")?)
+    ) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::adler32_z(adler, buf, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "adler32_z", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("adler32_z"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn compress(
+    /// Compresses the source buffer into the destination buffer.  sourceLen is
+    /// the byte length of the source buffer.  Upon entry, destLen is the total size
+    /// of the destination buffer, which must be at least the value returned by
+    /// compressBound(sourceLen).  Upon exit, destLen is the actual size of the
+    /// compressed data.  compress() is equivalent to compress2() with a level
+    /// parameter of Z_DEFAULT_COMPRESSION.
+    ///
+    /// compress returns Z_OK if success, Z_MEM_ERROR if there was not
+    /// enough memory, Z_BUF_ERROR if there was not enough room in the output
+    /// buffer.
+    #[no_mangle]
+    pub unsafe extern "C" fn compress(
         dest: *mut ::core::ffi::c_void,
         destLen: *mut ::core::ffi::c_void,
         source: *const ::core::ffi::c_void,
         sourceLen: u64,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
-            ::dllgen_runtime::proxy::count(
-                ::dllgen_runtime::proxy::read_required(destLen as *const u64, "`compress` parameter `dest`")?,
-                "`compress` parameter `dest`",
-            )?,
-            false,
-            1,
-            "`compress` parameter `dest`",
-        )?;
-        let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
-            source as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(sourceLen, "`compress` parameter `source`")?,
-                false,
-                1,
-                "`compress` parameter `source`",
-            )?,
-            false,
-            "`compress` parameter `source`",
-        )?;
-        let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client().compress(
-            __dllgen_cap_dest,
-            __dllgen_t_source.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`compress` parameter `source`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        ::dllgen_runtime::proxy::copy_out(
-            dest as *mut u8,
-            __dllgen_cap_dest,
-            &__dllgen_a_dest,
-            "`compress` parameter `dest`",
-        )?;
-        ::dllgen_runtime::proxy::write(
-            destLen as *mut u64,
-            ::dllgen_runtime::proxy::units::<u64>(
-                __dllgen_a_dest.len(),
-                false,
-                1,
-                "`compress` parameter `dest`",
-            )?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::compress(dest, destLen, source, sourceLen)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`compress`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "compress",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn compress2(
+    /// Compresses the source buffer into the destination buffer.  The level
+    /// parameter has the same meaning as in deflateInit.  sourceLen is the byte
+    /// length of the source buffer.  Upon entry, destLen is the total size of the
+    /// destination buffer, which must be at least the value returned by
+    /// compressBound(sourceLen).  Upon exit, destLen is the actual size of the
+    /// compressed data.
+    ///
+    /// compress2 returns Z_OK if success, Z_MEM_ERROR if there was not enough
+    /// memory, Z_BUF_ERROR if there was not enough room in the output buffer,
+    /// Z_STREAM_ERROR if the level parameter is invalid.
+    #[no_mangle]
+    pub unsafe extern "C" fn compress2(
         dest: *mut ::core::ffi::c_void,
         destLen: *mut ::core::ffi::c_void,
         source: *const ::core::ffi::c_void,
         sourceLen: u64,
         level: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
-            ::dllgen_runtime::proxy::count(
-                ::dllgen_runtime::proxy::read_required(
-                    destLen as *const u64,
-                    "`compress2` parameter `dest`",
-                )?,
-                "`compress2` parameter `dest`",
-            )?,
-            false,
-            1,
-            "`compress2` parameter `dest`",
-        )?;
-        let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
-            source as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(sourceLen, "`compress2` parameter `source`")?,
-                false,
-                1,
-                "`compress2` parameter `source`",
-            )?,
-            false,
-            "`compress2` parameter `source`",
-        )?;
-        let __dllgen_t_level: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(level, "`compress2` parameter `level`")?;
-        let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client().compress2(
-            __dllgen_cap_dest,
-            __dllgen_t_source.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`compress2` parameter `source`",
-                    "NULL where the library needs it",
-                )
-            })?,
-            __dllgen_t_level,
-        )?;
-        ::dllgen_runtime::proxy::copy_out(
-            dest as *mut u8,
-            __dllgen_cap_dest,
-            &__dllgen_a_dest,
-            "`compress2` parameter `dest`",
-        )?;
-        ::dllgen_runtime::proxy::write(
-            destLen as *mut u64,
-            ::dllgen_runtime::proxy::units::<u64>(
-                __dllgen_a_dest.len(),
-                false,
-                1,
-                "`compress2` parameter `dest`",
-            )?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::compress2(dest, destLen, source, sourceLen, level)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`compress2`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "compress2",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn compressBound(sourceLen: u64) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_sourceLen: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(sourceLen, "`compressBound` parameter `sourceLen`")?;
-        let __dllgen_ret = __dllgen_client().compressBound(__dllgen_t_sourceLen)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`compressBound`'s result")?)
+    /// compressBound() returns an upper bound on the compressed size after
+    /// compress() or compress2() on sourceLen bytes.  It would be used before a
+    /// compress() or compress2() call to allocate the destination buffer.
+    #[no_mangle]
+    pub unsafe extern "C" fn compressBound(sourceLen: u64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::compressBound(sourceLen)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "compressBound",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("compressBound"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn crc32(
+    /// Update a running CRC-32 with the bytes buf[0..len-1] and return the
+    /// updated CRC-32. A CRC-32 value is in the range of a 32-bit unsigned integer.
+    /// If buf is Z_NULL, this function returns the required initial value for the
+    /// crc. Pre- and post-conditioning (one's complement) is performed within this
+    /// function so it shouldn't be done by the application.
+    ///
+    /// Usage example:
+    ///
+    /// uLong crc = crc32(0L, Z_NULL, 0);
+    ///
+    /// while (read_buffer(buffer, length) != EOF) {
+    /// crc = crc32(crc, buffer, length);
+    /// }
+    /// if (crc != original_crc) error();
+    #[no_mangle]
+    pub unsafe extern "C" fn crc32(
         crc: u64,
         buf: *const ::core::ffi::c_void,
         len: u32,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_crc: u32 = ::dllgen_runtime::proxy::narrow::<u32, _>(crc, "`crc32` parameter `crc`")?;
-        let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
-            buf as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(len, "`crc32` parameter `buf`")?,
-                false,
-                1,
-                "`crc32` parameter `buf`",
-            )?,
-            true,
-            "`crc32` parameter `buf`",
-        )?;
-        let __dllgen_ret = __dllgen_client().crc32(__dllgen_t_crc, __dllgen_t_buf)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`crc32`'s result")?)
+    ) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::crc32(crc, buf, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("crc32"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn crc32_combine(
-        arg0: u64,
-        arg1: u64,
-        arg2: i64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_arg0: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg0, "`crc32_combine` parameter `arg0`")?;
-        let __dllgen_t_arg1: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg1, "`crc32_combine` parameter `arg1`")?;
-        let __dllgen_t_arg2: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg2, "`crc32_combine` parameter `arg2`")?;
-        let __dllgen_ret =
-            __dllgen_client().crc32_combine(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`crc32_combine`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn crc32_combine(arg0: u64, arg1: u64, arg2: i64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::crc32_combine(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "crc32_combine",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("crc32_combine"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn crc32_combine64(
-        arg0: u64,
-        arg1: u64,
-        arg2: i64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_arg0: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg0, "`crc32_combine64` parameter `arg0`")?;
-        let __dllgen_t_arg1: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(arg1, "`crc32_combine64` parameter `arg1`")?;
-        let __dllgen_t_arg2: i64 =
-            ::dllgen_runtime::proxy::narrow::<i64, _>(arg2, "`crc32_combine64` parameter `arg2`")?;
-        let __dllgen_ret =
-            __dllgen_client().crc32_combine64(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`crc32_combine64`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn crc32_combine64(arg0: u64, arg1: u64, arg2: i64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::crc32_combine64(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "crc32_combine64",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("crc32_combine64"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn crc32_combine_gen(arg0: i64) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_arg0: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg0, "`crc32_combine_gen` parameter `arg0`")?;
-        let __dllgen_ret = __dllgen_client().crc32_combine_gen(__dllgen_t_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`crc32_combine_gen`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn crc32_combine_gen(arg0: i64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::crc32_combine_gen(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "crc32_combine_gen",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("crc32_combine_gen"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn crc32_combine_gen64(arg0: i64) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_arg0: i64 =
-            ::dllgen_runtime::proxy::narrow::<i64, _>(arg0, "`crc32_combine_gen64` parameter `arg0`")?;
-        let __dllgen_ret = __dllgen_client().crc32_combine_gen64(__dllgen_t_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`crc32_combine_gen64`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn crc32_combine_gen64(arg0: i64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::crc32_combine_gen64(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "crc32_combine_gen64",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("crc32_combine_gen64"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn crc32_combine_op(
-        crc1: u64,
-        crc2: u64,
-        op: u64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_crc1: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(crc1, "`crc32_combine_op` parameter `crc1`")?;
-        let __dllgen_t_crc2: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(crc2, "`crc32_combine_op` parameter `crc2`")?;
-        let __dllgen_t_op: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(op, "`crc32_combine_op` parameter `op`")?;
-        let __dllgen_ret =
-            __dllgen_client().crc32_combine_op(__dllgen_t_crc1, __dllgen_t_crc2, __dllgen_t_op)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`crc32_combine_op`'s result")?)
+    /// Give the same result as crc32_combine(), using op in place of len2. op is
+    /// is generated from len2 by crc32_combine_gen(). This will be faster than
+    /// crc32_combine() if the generated op is used more than once.
+    #[no_mangle]
+    pub unsafe extern "C" fn crc32_combine_op(crc1: u64, crc2: u64, op: u64) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::crc32_combine_op(crc1, crc2, op)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "crc32_combine_op",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("crc32_combine_op"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn crc32_z(
+    /// Same as crc32(), but with a size_t length.
+    #[no_mangle]
+    pub unsafe extern "C" fn crc32_z(
         crc: u64,
         buf: *const ::core::ffi::c_void,
         len: u64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_crc: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(crc, "`crc32_z` parameter `crc`")?;
-        let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
-            buf as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(len, "`crc32_z` parameter `buf`")?,
-                false,
-                1,
-                "`crc32_z` parameter `buf`",
-            )?,
-            true,
-            "`crc32_z` parameter `buf`",
-        )?;
-        let __dllgen_ret = __dllgen_client().crc32_z(__dllgen_t_crc, __dllgen_t_buf)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`crc32_z`'s result")?)
+    ) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::crc32_z(crc, buf, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "crc32_z", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("crc32_z"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflate(
-        strm: *mut ::core::ffi::c_void,
-        flush: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflate` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_flush: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(flush, "`deflate` parameter `flush`")?;
-        let __dllgen_ret = __dllgen_client().deflate(&mut __dllgen_t_strm, __dllgen_t_flush)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflate`'s result")?)
+    /// deflate compresses as much data as possible, and stops when the input
+    /// buffer becomes empty or the output buffer becomes full.  It may introduce
+    /// some output latency (reading input without producing any output) except when
+    /// forced to flush.
+    ///
+    /// The detailed semantics are as follows.  deflate performs one or both of the
+    /// following actions:
+    ///
+    /// - Compress more input starting at next_in and update next_in and avail_in
+    /// accordingly.  If not all input can be processed (because there is not
+    /// enough room in the output buffer), next_in and avail_in are updated and
+    /// processing will resume at this point for the next call of deflate().
+    ///
+    /// - Generate more output starting at next_out and update next_out and avail_out
+    /// accordingly.  This action is forced if the parameter flush is non zero.
+    /// Forcing flush frequently degrades the compression ratio, so this parameter
+    /// should be set only when necessary.  Some output may be provided even if
+    /// flush is zero.
+    ///
+    /// Before the call of deflate(), the application should ensure that at least
+    /// one of the actions is possible, by providing more input and/or consuming more
+    /// output, and updating avail_in or avail_out accordingly; avail_out should
+    /// never be zero before the call.  The application can consume the compressed
+    /// output when it wants, for example when the output buffer is full (avail_out
+    /// == 0), or after each call of deflate().  If deflate returns Z_OK and with
+    /// zero avail_out, it must be called again after making room in the output
+    /// buffer because there might be more output pending. See deflatePending(),
+    /// which can be used if desired to determine whether or not there is more output
+    /// in that case.
+    ///
+    /// Normally the parameter flush is set to Z_NO_FLUSH, which allows deflate to
+    /// decide how much data to accumulate before producing output, in order to
+    /// maximize compression.
+    ///
+    /// If the parameter flush is set to Z_SYNC_FLUSH, all pending output is
+    /// flushed to the output buffer and the output is aligned on a byte boundary, so
+    /// that the decompressor can get all input data available so far.  (In
+    /// particular avail_in is zero after the call if enough output space has been
+    /// provided before the call.) Flushing may degrade compression for some
+    /// compression algorithms and so it should be used only when necessary.  This
+    /// completes the current deflate block and follows it with an empty stored block
+    /// that is three bits plus filler bits to the next byte, followed by four bytes
+    /// (00 00 ff ff).
+    ///
+    /// If flush is set to Z_PARTIAL_FLUSH, all pending output is flushed to the
+    /// output buffer, but the output is not aligned to a byte boundary.  All of the
+    /// input data so far will be available to the decompressor, as for Z_SYNC_FLUSH.
+    /// This completes the current deflate block and follows it with an empty fixed
+    /// codes block that is 10 bits long.  This assures that enough bytes are output
+    /// in order for the decompressor to finish the block before the empty fixed
+    /// codes block.
+    ///
+    /// If flush is set to Z_BLOCK, a deflate block is completed and emitted, as
+    /// for Z_SYNC_FLUSH, but the output is not aligned on a byte boundary, and up to
+    /// seven bits of the current block are held to be written as the next byte after
+    /// the next deflate block is completed.  In this case, the decompressor may not
+    /// be provided enough bits at this point in order to complete decompression of
+    /// the data provided so far to the compressor.  It may need to wait for the next
+    /// block to be emitted.  This is for advanced applications that need to control
+    /// the emission of deflate blocks.
+    ///
+    /// If flush is set to Z_FULL_FLUSH, all output is flushed as with
+    /// Z_SYNC_FLUSH, and the compression state is reset so that decompression can
+    /// restart from this point if previous compressed data has been damaged or if
+    /// random access is desired.  Using Z_FULL_FLUSH too often can seriously degrade
+    /// compression.
+    ///
+    /// If deflate returns with avail_out == 0, this function must be called again
+    /// with the same value of the flush parameter and more output space (updated
+    /// avail_out), until the flush is complete (deflate returns with non-zero
+    /// avail_out).  In the case of a Z_FULL_FLUSH or Z_SYNC_FLUSH, make sure that
+    /// avail_out is greater than six to avoid repeated flush markers due to
+    /// avail_out == 0 on return.
+    ///
+    /// If the parameter flush is set to Z_FINISH, pending input is processed,
+    /// pending output is flushed and deflate returns with Z_STREAM_END if there was
+    /// enough output space.  If deflate returns with Z_OK or Z_BUF_ERROR, this
+    /// function must be called again with Z_FINISH and more output space (updated
+    /// avail_out) but no more input data, until it returns with Z_STREAM_END or an
+    /// error.  After deflate has returned Z_STREAM_END, the only possible operations
+    /// on the stream are deflateReset or deflateEnd.
+    ///
+    /// Z_FINISH can be used in the first deflate call after deflateInit if all the
+    /// compression is to be done in a single step.  In order to complete in one
+    /// call, avail_out must be at least the value returned by deflateBound (see
+    /// below).  Then deflate is guaranteed to return Z_STREAM_END.  If not enough
+    /// output space is provided, deflate will not return Z_STREAM_END, and it must
+    /// be called again as described above.
+    ///
+    /// deflate() sets strm->adler to the Adler-32 checksum of all input read
+    /// so far (that is, total_in bytes).  If a gzip stream is being generated, then
+    /// strm->adler will be the CRC-32 checksum of the input read so far.  (See
+    /// deflateInit2 below.)
+    ///
+    /// deflate() may update strm->data_type if it can make a good guess about
+    /// the input data type (Z_BINARY or Z_TEXT).  If in doubt, the data is
+    /// considered binary.  This field is only for information purposes and does not
+    /// affect the compression algorithm in any manner.
+    ///
+    /// deflate() returns Z_OK if some progress has been made (more input
+    /// processed or more output produced), Z_STREAM_END if all input has been
+    /// consumed and all output has been produced (only when flush is set to
+    /// Z_FINISH), Z_STREAM_ERROR if the stream state was inconsistent (for example
+    /// if next_in or next_out was Z_NULL or the state was inadvertently written over
+    /// by the application), or Z_BUF_ERROR if no progress is possible (for example
+    /// avail_in or avail_out was zero).  Note that Z_BUF_ERROR is not fatal, and
+    /// deflate() can be called again with more input and more output space to
+    /// continue compressing.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflate(strm: *mut ::core::ffi::c_void, flush: i32) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflate(strm, flush)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflate", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("deflate"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateBound(
+    /// deflateBound() returns an upper bound on the compressed size after
+    /// deflation of sourceLen bytes.  It must be called after deflateInit() or
+    /// deflateInit2(), and after deflateSetHeader(), if used.  This would be used
+    /// to allocate an output buffer for deflation in a single pass, and so would be
+    /// called before deflate().  If that first deflate() call is provided the
+    /// sourceLen input bytes, an output buffer allocated to the size returned by
+    /// deflateBound(), and the flush value Z_FINISH, then deflate() is guaranteed
+    /// to return Z_STREAM_END.  Note that it is possible for the compressed size to
+    /// be larger than the value returned by deflateBound() if flush options other
+    /// than Z_FINISH or Z_NO_FLUSH are used.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateBound(
         strm: *mut ::core::ffi::c_void,
         sourceLen: u64,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflateBound` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_sourceLen: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(sourceLen, "`deflateBound` parameter `sourceLen`")?;
-        let __dllgen_ret = __dllgen_client().deflateBound(&mut __dllgen_t_strm, __dllgen_t_sourceLen)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`deflateBound`'s result")?)
+    ) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateBound(strm, sourceLen)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflateBound", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("deflateBound"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateCopy(
+    /// Sets the destination stream as a complete copy of the source stream.
+    ///
+    /// This function can be useful when several compression strategies will be
+    /// tried, for example when there are several ways of pre-processing the input
+    /// data with a filter.  The streams that will be discarded should then be freed
+    /// by calling deflateEnd.  Note that deflateCopy duplicates the internal
+    /// compression state which can be quite large, so this strategy is slow and can
+    /// consume lots of memory.
+    ///
+    /// deflateCopy returns Z_OK if success, Z_MEM_ERROR if there was not
+    /// enough memory, Z_STREAM_ERROR if the source stream state was inconsistent
+    /// (such as zalloc being Z_NULL).  msg is left unchanged in both source and
+    /// destination.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateCopy(
         dest: *mut ::core::ffi::c_void,
         source: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_dest =
-            __dllgen_s::res_ZStreamS.lend(dest as usize, true, "`deflateCopy` parameter `dest`")?;
-        let __dllgen_sent_dest = __dllgen_s::put_res_ZStreamS(dest as *const u8, &mut __dllgen_t_dest)?;
-        __dllgen_t_dest.end();
-        let mut __dllgen_t_source =
-            __dllgen_s::res_ZStreamS.lend(source as usize, false, "`deflateCopy` parameter `source`")?;
-        let __dllgen_sent_source = __dllgen_s::put_res_ZStreamS(source as *const u8, &mut __dllgen_t_source)?;
-        let __dllgen_ret = __dllgen_client().deflateCopy(&mut __dllgen_t_dest, &mut __dllgen_t_source)?;
-        __dllgen_t_dest.keep();
-        __dllgen_s::get_res_ZStreamS(dest as *mut u8, &__dllgen_t_dest, &__dllgen_sent_dest)?;
-        __dllgen_s::get_res_ZStreamS(source as *mut u8, &__dllgen_t_source, &__dllgen_sent_source)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateCopy`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateCopy(dest, source)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateCopy",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateEnd(strm: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflateEnd` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        __dllgen_t_strm.end();
-        let __dllgen_ret = __dllgen_client().deflateEnd(&mut __dllgen_t_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateEnd`'s result")?)
+    /// All dynamically allocated data structures for this stream are freed.
+    /// This function discards any unprocessed input and does not flush any pending
+    /// output.
+    ///
+    /// deflateEnd returns Z_OK if success, Z_STREAM_ERROR if the
+    /// stream state was inconsistent, Z_DATA_ERROR if the stream was freed
+    /// prematurely (some input or output was discarded).  In the error case, msg
+    /// may be set but then points to a static string (which must not be
+    /// deallocated).
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateEnd(strm: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::deflateEnd(strm) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflateEnd", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("deflateEnd"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateGetDictionary(
+    /// Returns the sliding dictionary being maintained by deflate.  dictLength is
+    /// set to the number of bytes in the dictionary, and that many bytes are copied
+    /// to dictionary.  dictionary must have enough space, where 32768 bytes is
+    /// always enough.  If deflateGetDictionary() is called with dictionary equal to
+    /// Z_NULL, then only the dictionary length is returned, and nothing is copied.
+    /// Similarly, if dictLength is Z_NULL, then it is not set.
+    ///
+    /// deflateGetDictionary() may return a length less than the window size, even
+    /// when more than the window size in input has been provided. It may return up
+    /// to 258 bytes less in that case, due to how zlib's implementation of deflate
+    /// manages the sliding window and lookahead for matches, where matches can be
+    /// up to 258 bytes long. If the application needs the last window-size bytes of
+    /// input, then that would need to be saved by the application outside of zlib.
+    ///
+    /// deflateGetDictionary returns Z_OK on success, or Z_STREAM_ERROR if the
+    /// stream state is inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateGetDictionary(
         strm: *mut ::core::ffi::c_void,
         dictionary: *mut ::core::ffi::c_void,
         dictLength: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflateGetDictionary` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_cap_dictionary: usize = ::dllgen_runtime::proxy::elements(
-            32768u64,
-            false,
-            1,
-            "`deflateGetDictionary` parameter `dictionary`",
-        )?;
-        let (__dllgen_ret, __dllgen_a_dictionary) =
-            __dllgen_client().deflateGetDictionary(&mut __dllgen_t_strm)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        ::dllgen_runtime::proxy::copy_out(
-            dictionary as *mut u8,
-            __dllgen_cap_dictionary,
-            &__dllgen_a_dictionary,
-            "`deflateGetDictionary` parameter `dictionary`",
-        )?;
-        ::dllgen_runtime::proxy::write(
-            dictLength as *mut u32,
-            ::dllgen_runtime::proxy::units::<u32>(
-                __dllgen_a_dictionary.len(),
-                false,
-                1,
-                "`deflateGetDictionary` parameter `dictionary`",
-            )?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateGetDictionary(strm, dictionary, dictLength)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateGetDictionary`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateGetDictionary",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateInit2_(
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateInit2_(
         strm: *mut ::core::ffi::c_void,
         level: i32,
         method: i32,
@@ -2585,1130 +687,4221 @@ mod __dllgen_body {
         strategy: i32,
         version: *const ::core::ffi::c_void,
         stream_size: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, true, "`deflateInit2_` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        __dllgen_t_strm.end();
-        let __dllgen_t_level: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(level, "`deflateInit2_` parameter `level`")?;
-        let __dllgen_t_method: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(method, "`deflateInit2_` parameter `method`")?;
-        let __dllgen_t_windowBits: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(windowBits, "`deflateInit2_` parameter `windowBits`")?;
-        let __dllgen_t_memLevel: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(memLevel, "`deflateInit2_` parameter `memLevel`")?;
-        let __dllgen_t_strategy: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(strategy, "`deflateInit2_` parameter `strategy`")?;
-        if stream_size as i64 != 112i64 {
-            return Err(::dllgen_runtime::proxy::refuse(
-                "`deflateInit2_` parameter `stream_size`",
-                "the spec fixes it to 112",
-            ));
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateInit2_(
+                    strm,
+                    level,
+                    method,
+                    windowBits,
+                    memLevel,
+                    strategy,
+                    version,
+                    stream_size,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateInit2_",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
         }
-        let __dllgen_ret = __dllgen_client().deflateInit2_(
-            &mut __dllgen_t_strm,
-            __dllgen_t_level,
-            __dllgen_t_method,
-            __dllgen_t_windowBits,
-            __dllgen_t_memLevel,
-            __dllgen_t_strategy,
-        )?;
-        __dllgen_t_strm.keep();
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateInit2_`'s result")?)
     }
-    pub(super) unsafe fn deflateInit_(
+    /// deflateInit and inflateInit are macros to allow checking the zlib version
+    /// and the compiler's view of z_stream:
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateInit_(
         strm: *mut ::core::ffi::c_void,
         level: i32,
         version: *const ::core::ffi::c_void,
         stream_size: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, true, "`deflateInit_` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        __dllgen_t_strm.end();
-        let __dllgen_t_level: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(level, "`deflateInit_` parameter `level`")?;
-        if stream_size as i64 != 112i64 {
-            return Err(::dllgen_runtime::proxy::refuse(
-                "`deflateInit_` parameter `stream_size`",
-                "the spec fixes it to 112",
-            ));
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateInit_(strm, level, version, stream_size)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateInit_",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
         }
-        let __dllgen_ret = __dllgen_client().deflateInit_(&mut __dllgen_t_strm, __dllgen_t_level)?;
-        __dllgen_t_strm.keep();
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateInit_`'s result")?)
     }
-    pub(super) unsafe fn deflateParams(
+    /// Dynamically update the compression level and compression strategy.  The
+    /// interpretation of level and strategy is as in deflateInit2().  This can be
+    /// used to switch between compression and straight copy of the input data, or
+    /// to switch to a different kind of input data requiring a different strategy.
+    /// If the compression approach (which is a function of the level) or the
+    /// strategy is changed, and if there have been any deflate() calls since the
+    /// state was initialized or reset, then the input available so far is
+    /// compressed with the old level and strategy using deflate(strm, Z_BLOCK).
+    /// There are three approaches for the compression levels 0, 1..3, and 4..9
+    /// respectively.  The new level and strategy will take effect at the next call
+    /// of deflate().
+    ///
+    /// If a deflate(strm, Z_BLOCK) is performed by deflateParams(), and it does
+    /// not have enough output space to complete, then the parameter change will not
+    /// take effect.  In this case, deflateParams() can be called again with the
+    /// same parameters and more output space to try again.
+    ///
+    /// In order to assure a change in the parameters on the first try, the
+    /// deflate stream should be flushed using deflate() with Z_BLOCK or other flush
+    /// request until strm.avail_out is not zero, before calling deflateParams().
+    /// Then no more input data should be provided before the deflateParams() call.
+    /// If this is done, the old level and strategy will be applied to the data
+    /// compressed before deflateParams(), and the new level and strategy will be
+    /// applied to the the data compressed after deflateParams().
+    ///
+    /// deflateParams returns Z_OK on success, Z_STREAM_ERROR if the source stream
+    /// state was inconsistent or if a parameter was invalid, or Z_BUF_ERROR if
+    /// there was not enough output space to complete the compression of the
+    /// available input data before a change in the strategy or approach.  Note that
+    /// in the case of a Z_BUF_ERROR, the parameters are not changed.  A return
+    /// value of Z_BUF_ERROR is not fatal, in which case deflateParams() can be
+    /// retried with more output space.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateParams(
         strm: *mut ::core::ffi::c_void,
         level: i32,
         strategy: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflateParams` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_level: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(level, "`deflateParams` parameter `level`")?;
-        let __dllgen_t_strategy: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(strategy, "`deflateParams` parameter `strategy`")?;
-        let __dllgen_ret =
-            __dllgen_client().deflateParams(&mut __dllgen_t_strm, __dllgen_t_level, __dllgen_t_strategy)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateParams`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateParams(strm, level, strategy)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateParams",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflatePending(
+    /// deflatePending() returns the number of bytes and bits of output that have
+    /// been generated, but not yet provided in the available output.  The bytes not
+    /// provided would be due to the available output space having being consumed.
+    /// The number of bits of output not provided are between 0 and 7, where they
+    /// await more bits to join them in order to fill out a full byte.  If pending
+    /// or bits are Z_NULL, then those values are not set.
+    ///
+    /// deflatePending returns Z_OK if success, or Z_STREAM_ERROR if the source
+    /// stream state was inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflatePending(
         strm: *mut ::core::ffi::c_void,
         pending: *mut ::core::ffi::c_void,
         bits: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflatePending` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        ::dllgen_runtime::proxy::needed(pending, "`deflatePending` parameter `pending`")?;
-        ::dllgen_runtime::proxy::needed(bits, "`deflatePending` parameter `bits`")?;
-        let (__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits) =
-            __dllgen_client().deflatePending(&mut __dllgen_t_strm)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        ::dllgen_runtime::proxy::write(
-            pending as *mut u32,
-            ::dllgen_runtime::proxy::widen::<u32, _>(
-                __dllgen_a_pending,
-                "`deflatePending` parameter `pending`",
-            )?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflatePending(strm, pending, bits)
+            }),
         );
-        ::dllgen_runtime::proxy::write(
-            bits as *mut i32,
-            ::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_a_bits, "`deflatePending` parameter `bits`")?,
-        );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflatePending`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflatePending",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflatePrime(
+    /// deflatePrime() inserts bits in the deflate output stream.  The intent
+    /// is that this function is used to start off the deflate output with the bits
+    /// leftover from a previous deflate stream when appending to it.  As such, this
+    /// function can only be used for raw deflate, and must be used before the first
+    /// deflate() call after a deflateInit2() or deflateReset().  bits must be less
+    /// than or equal to 16, and that many of the least significant bits of value
+    /// will be inserted in the output.
+    ///
+    /// deflatePrime returns Z_OK if success, Z_BUF_ERROR if there was not enough
+    /// room in the internal buffer to insert the bits, or Z_STREAM_ERROR if the
+    /// source stream state was inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflatePrime(
         strm: *mut ::core::ffi::c_void,
         bits: i32,
         value: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflatePrime` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_bits: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(bits, "`deflatePrime` parameter `bits`")?;
-        let __dllgen_t_value: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(value, "`deflatePrime` parameter `value`")?;
-        let __dllgen_ret =
-            __dllgen_client().deflatePrime(&mut __dllgen_t_strm, __dllgen_t_bits, __dllgen_t_value)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflatePrime`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflatePrime(strm, bits, value)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflatePrime",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateReset(
-        strm: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflateReset` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_ret = __dllgen_client().deflateReset(&mut __dllgen_t_strm)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateReset`'s result")?)
+    /// This function is equivalent to deflateEnd followed by deflateInit, but
+    /// does not free and reallocate the internal compression state.  The stream
+    /// will leave the compression level and any other attributes that may have been
+    /// set unchanged.
+    ///
+    /// deflateReset returns Z_OK if success, or Z_STREAM_ERROR if the source
+    /// stream state was inconsistent (such as zalloc or state being Z_NULL).
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateReset(strm: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateReset(strm)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateReset",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateResetKeep(
-        arg0: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_arg0 =
-            __dllgen_s::res_ZStreamS.lend(arg0 as usize, false, "`deflateResetKeep` parameter `arg0`")?;
-        let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(arg0 as *const u8, &mut __dllgen_t_arg0)?;
-        let __dllgen_ret = __dllgen_client().deflateResetKeep(&mut __dllgen_t_arg0)?;
-        __dllgen_s::get_res_ZStreamS(arg0 as *mut u8, &__dllgen_t_arg0, &__dllgen_sent_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateResetKeep`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateResetKeep(arg0: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateResetKeep(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateResetKeep",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateSetDictionary(
+    /// Initializes the compression dictionary from the given byte sequence
+    /// without producing any compressed output.  When using the zlib format, this
+    /// function must be called immediately after deflateInit, deflateInit2 or
+    /// deflateReset, and before any call of deflate.  When doing raw deflate, this
+    /// function must be called either before any call of deflate, or immediately
+    /// after the completion of a deflate block, i.e. after all input has been
+    /// consumed and all output has been delivered when using any of the flush
+    /// options Z_BLOCK, Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, or Z_FULL_FLUSH.  The
+    /// compressor and decompressor must use exactly the same dictionary (see
+    /// inflateSetDictionary).
+    ///
+    /// The dictionary should consist of strings (byte sequences) that are likely
+    /// to be encountered later in the data to be compressed, with the most commonly
+    /// used strings preferably put towards the end of the dictionary.  Using a
+    /// dictionary is most useful when the data to be compressed is short and can be
+    /// predicted with good accuracy; the data can then be compressed better than
+    /// with the default empty dictionary.
+    ///
+    /// Depending on the size of the compression data structures selected by
+    /// deflateInit or deflateInit2, a part of the dictionary may in effect be
+    /// discarded, for example if the dictionary is larger than the window size
+    /// provided in deflateInit or deflateInit2.  Thus the strings most likely to be
+    /// useful should be put at the end of the dictionary, not at the front.  In
+    /// addition, the current implementation of deflate will use at most the window
+    /// size minus 262 bytes of the provided dictionary.
+    ///
+    /// Upon return of this function, strm->adler is set to the Adler-32 value
+    /// of the dictionary; the decompressor may later use this value to determine
+    /// which dictionary has been used by the compressor.  (The Adler-32 value
+    /// applies to the whole dictionary even if only a subset of the dictionary is
+    /// actually used by the compressor.) If a raw deflate was requested, then the
+    /// Adler-32 value is not computed and strm->adler is not set.
+    ///
+    /// deflateSetDictionary returns Z_OK if success, or Z_STREAM_ERROR if a
+    /// parameter is invalid (e.g.  dictionary being Z_NULL) or the stream state is
+    /// inconsistent (for example if deflate has already been called for this stream
+    /// or if not at a block boundary for raw deflate).  deflateSetDictionary does
+    /// not perform any compression: this will be done by deflate().
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateSetDictionary(
         strm: *mut ::core::ffi::c_void,
         dictionary: *const ::core::ffi::c_void,
         dictLength: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflateSetDictionary` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_dictionary = ::dllgen_runtime::proxy::slice(
-            dictionary as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(dictLength, "`deflateSetDictionary` parameter `dictionary`")?,
-                false,
-                1,
-                "`deflateSetDictionary` parameter `dictionary`",
-            )?,
-            false,
-            "`deflateSetDictionary` parameter `dictionary`",
-        )?;
-        let __dllgen_ret = __dllgen_client().deflateSetDictionary(
-            &mut __dllgen_t_strm,
-            __dllgen_t_dictionary.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`deflateSetDictionary` parameter `dictionary`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateSetDictionary`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateSetDictionary(strm, dictionary, dictLength)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateSetDictionary",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn deflateTune(
+    /// Fine tune deflate's internal compression parameters.  This should only be
+    /// used by someone who understands the algorithm used by zlib's deflate for
+    /// searching for the best matching string, and even then only by the most
+    /// fanatic optimizer trying to squeeze out the last compressed bit for their
+    /// specific input data.  Read the deflate.c source code for the meaning of the
+    /// max_lazy, good_length, nice_length, and max_chain parameters.
+    ///
+    /// deflateTune() can be called after deflateInit() or deflateInit2(), and
+    /// returns Z_OK on success, or Z_STREAM_ERROR for an invalid deflate stream.
+    #[no_mangle]
+    pub unsafe extern "C" fn deflateTune(
         strm: *mut ::core::ffi::c_void,
         good_length: i32,
         max_lazy: i32,
         nice_length: i32,
         max_chain: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`deflateTune` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_good_length: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(good_length, "`deflateTune` parameter `good_length`")?;
-        let __dllgen_t_max_lazy: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(max_lazy, "`deflateTune` parameter `max_lazy`")?;
-        let __dllgen_t_nice_length: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(nice_length, "`deflateTune` parameter `nice_length`")?;
-        let __dllgen_t_max_chain: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(max_chain, "`deflateTune` parameter `max_chain`")?;
-        let __dllgen_ret = __dllgen_client().deflateTune(
-            &mut __dllgen_t_strm,
-            __dllgen_t_good_length,
-            __dllgen_t_max_lazy,
-            __dllgen_t_nice_length,
-            __dllgen_t_max_chain,
-        )?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`deflateTune`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::deflateTune(
+                    strm,
+                    good_length,
+                    max_lazy,
+                    nice_length,
+                    max_chain,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "deflateTune",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzbuffer(
-        file: *mut ::core::ffi::c_void,
-        size: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_size: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(size, "`gzbuffer` parameter `size`")?;
-        let __dllgen_ret = __dllgen_client().gzbuffer(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-            __dllgen_t_size,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzbuffer`'s result")?)
+    /// Set the internal buffer size used by this library's functions for file to
+    /// size.  The default buffer size is 8192 bytes.  This function must be called
+    /// after gzopen() or gzdopen(), and before any other calls that read or write
+    /// the file.  The buffer memory allocation is always deferred to the first read
+    /// or write.  Three times that size in buffer space is allocated.  A larger
+    /// buffer size of, for example, 64K or 128K bytes will noticeably increase the
+    /// speed of decompression (reading).
+    ///
+    /// The new buffer size also affects the maximum length for gzprintf().
+    ///
+    /// gzbuffer() returns 0 on success, or -1 on failure, such as being called
+    /// too late.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzbuffer(file: *mut ::core::ffi::c_void, size: u32) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzbuffer(file, size)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzbuffer",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzclearerr(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<()> {
-        let () = __dllgen_client().gzclearerr(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(())
+    /// Clear the error and end-of-file flags for file.  This is analogous to the
+    /// clearerr() function in stdio.  This is useful for continuing to read a gzip
+    /// file that is being written concurrently.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzclearerr(file: *mut ::core::ffi::c_void) -> () {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzclearerr(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzclearerr", None) {
+                    Some(__dllgen_l) => {}
+                    None => ::dllgen_runtime::proxy::abort("gzclearerr"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzclose(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzclose(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzclose`'s result")?)
+    /// Flush all pending output for file, if necessary, close file and
+    /// deallocate the (de)compression state.  Note that once file is closed, you
+    /// cannot call gzerror with file, since its structures have been deallocated.
+    /// gzclose must not be called more than once on the same file, just as free
+    /// must not be called more than once on the same allocation.
+    ///
+    /// gzclose will return Z_STREAM_ERROR if file is not valid, Z_ERRNO on a
+    /// file operation error, Z_MEM_ERROR if out of memory, Z_BUF_ERROR if the
+    /// last read ended in the middle of a gzip stream, or Z_OK on success.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzclose(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzclose(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzclose",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzclose_r(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzclose_r(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzclose_r`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn gzclose_r(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzclose_r(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzclose_r",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzclose_w(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzclose_w(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzclose_w`'s result")?)
+    /// Same as gzclose(), but gzclose_r() is only for use when reading, and
+    /// gzclose_w() is only for use when writing or appending.  The advantage to
+    /// using these instead of gzclose() is that they avoid linking in zlib
+    /// compression or decompression code that is not used when only reading or only
+    /// writing respectively.  If gzclose() is used, then both compression and
+    /// decompression code will be included the application when linking to a static
+    /// zlib library.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzclose_w(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzclose_w(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzclose_w",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzdirect(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzdirect(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzdirect`'s result")?)
+    /// Return true (1) if file is being copied directly while reading, or false
+    /// (0) if file is a gzip stream being decompressed.
+    ///
+    /// If the input file is empty, gzdirect() will return true, since the input
+    /// does not contain a gzip stream.
+    ///
+    /// If gzdirect() is used immediately after gzopen() or gzdopen() it will
+    /// cause buffers to be allocated to allow reading the file to determine if it
+    /// is a gzip file.  Therefore if gzbuffer() is used, it should be called before
+    /// gzdirect().
+    ///
+    /// When writing, gzdirect() returns true (1) if transparent writing was
+    /// requested ("wT" for the gzopen() mode), or false (0) otherwise.  (Note:
+    /// gzdirect() is not needed when writing.  Transparent writing must be
+    /// explicitly requested, so the application already knows the answer.  When
+    /// linking statically, using gzdirect() will include all of the zlib code for
+    /// gzip file reading and decompression, which may not be desired.)
+    #[no_mangle]
+    pub unsafe extern "C" fn gzdirect(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzdirect(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzdirect", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("gzdirect"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzeof(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzeof(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzeof`'s result")?)
+    /// Return true (1) if the end-of-file indicator for file has been set while
+    /// reading, false (0) otherwise.  Note that the end-of-file indicator is set
+    /// only if the read tried to go past the end of the input, but came up short.
+    /// Therefore, just like feof(), gzeof() may return false even if there is no
+    /// more data to read, in the event that the last read request was for the exact
+    /// number of bytes remaining in the input file.  This will happen if the input
+    /// file size is an exact multiple of the buffer size.
+    ///
+    /// If gzeof() returns true, then the read functions will return no more data,
+    /// unless the end-of-file indicator is reset by gzclearerr() and the input file
+    /// has grown since the previous end of file was detected.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzeof(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzeof(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzeof", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("gzeof"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzerror(
+    /// Return the error message for the last error which occurred on file.
+    /// errnum is set to zlib error number.  If an error occurred in the file system
+    /// and not in the compression library, errnum is set to Z_ERRNO and the
+    /// application may consult errno to get the exact error code.
+    ///
+    /// The application must not modify the returned string.  Future calls to
+    /// this function may invalidate the previously returned string.  If file is
+    /// closed, then the string previously returned by gzerror will no longer be
+    /// available.
+    ///
+    /// gzerror() should be used to distinguish errors from end-of-file for those
+    /// functions above that do not distinguish those cases in their return values.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzerror(
         file: *mut ::core::ffi::c_void,
         errnum: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        ::dllgen_runtime::proxy::needed(errnum, "`gzerror` parameter `errnum`")?;
-        let (__dllgen_ret, __dllgen_a_errnum) = __dllgen_client().gzerror(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        ::dllgen_runtime::proxy::write(
-            errnum as *mut i32,
-            ::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_a_errnum, "`gzerror` parameter `errnum`")?,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzerror(file, errnum)
+            }),
         );
-        Ok(match &__dllgen_ret {
-            Some(__dllgen_s) => ::dllgen_runtime::proxy::intern(__dllgen_s) as *const ::core::ffi::c_void,
-            None => ::core::ptr::null_mut::<::core::ffi::c_void>() as *const ::core::ffi::c_void,
-        })
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzerror", None) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("gzerror"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzflush(
-        file: *mut ::core::ffi::c_void,
-        flush: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_flush: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(flush, "`gzflush` parameter `flush`")?;
-        let __dllgen_ret = __dllgen_client().gzflush(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-            __dllgen_t_flush,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzflush`'s result")?)
+    /// Flush all pending output to file.  The parameter flush is as in the
+    /// deflate() function.  The return value is the zlib error number (see function
+    /// gzerror below).  gzflush is only permitted when writing.
+    ///
+    /// If the flush parameter is Z_FINISH, the remaining data is written and the
+    /// gzip stream is completed in the output.  If gzwrite() is called again, a new
+    /// gzip stream will be started in the output.  gzread() is able to read such
+    /// concatenated gzip streams.
+    ///
+    /// gzflush should be called only when strictly necessary because it will
+    /// degrade compression if called too often.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzflush(file: *mut ::core::ffi::c_void, flush: i32) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzflush(file, flush)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzflush",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzfwrite(
+    /// Compress and write nitems items of size size from buf to file, duplicating
+    /// the interface of stdio's fwrite(), with size_t request and return types.  If
+    /// the library defines size_t, then z_size_t is identical to size_t.  If not,
+    /// then z_size_t is an unsigned integer type that can contain a pointer.
+    ///
+    /// gzfwrite() returns the number of full items written of size size, or zero
+    /// if there was an error.  If the multiplication of size and nitems overflows,
+    /// i.e. the product does not fit in a z_size_t, then nothing is written, zero
+    /// is returned, and the error state is set to Z_STREAM_ERROR.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzfwrite(
         buf: *const ::core::ffi::c_void,
         size: u64,
         nitems: u64,
         file: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
-            buf as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                (::dllgen_runtime::proxy::count(size, "`gzfwrite` parameter `buf`")?)
-                    .checked_mul(::dllgen_runtime::proxy::count(nitems, "`gzfwrite` parameter `buf`")?)
-                    .ok_or_else(|| {
-                        ::dllgen_runtime::proxy::refuse("`gzfwrite` parameter `buf`", "the length overflows")
-                    })?,
-                true,
-                1,
-                "`gzfwrite` parameter `buf`",
-            )?,
-            false,
-            "`gzfwrite` parameter `buf`",
-        )?;
-        let __dllgen_t_size: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(size, "`gzfwrite` parameter `size`")?;
-        let __dllgen_t_nitems: u32 =
-            ::dllgen_runtime::proxy::narrow::<u32, _>(nitems, "`gzfwrite` parameter `nitems`")?;
-        let __dllgen_ret = __dllgen_client().gzfwrite(
-            __dllgen_t_buf.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`gzfwrite` parameter `buf`",
-                    "NULL where the library needs it",
-                )
-            })?,
-            __dllgen_t_size,
-            __dllgen_t_nitems,
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`gzfwrite`'s result")?)
+    ) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzfwrite(buf, size, nitems, file)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzfwrite", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("gzfwrite"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzgetc(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzgetc(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzgetc`'s result")?)
+    /// Read and decompress one byte from file.  gzgetc returns this byte or -1
+    /// in case of end of file or error.  This is implemented as a macro for speed.
+    /// As such, it does not do all of the checking the other functions do.  I.e.
+    /// it does not check to see if file is NULL, nor whether the structure file
+    /// points to has been clobbered or not.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzgetc(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzgetc(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzgetc", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("gzgetc"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzgetc_(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzgetc_(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzgetc_`'s result")?)
+    /// backward compatibility
+    #[no_mangle]
+    pub unsafe extern "C" fn gzgetc_(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzgetc_(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzgetc_", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("gzgetc_"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzoffset(arg0: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client().gzoffset(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                arg0 as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`gzoffset`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn gzoffset(arg0: *mut ::core::ffi::c_void) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzoffset(arg0) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzoffset",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => -1i64,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzoffset64(arg0: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client().gzoffset64(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                arg0 as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`gzoffset64`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn gzoffset64(arg0: *mut ::core::ffi::c_void) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzoffset64(arg0) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzoffset64",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => -1i64,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzopen(
+    #[no_mangle]
+    pub unsafe extern "C" fn gzopen(
         arg0: *const ::core::ffi::c_void,
         arg1: *const ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_t_arg0 = ::dllgen_runtime::proxy::in_str(
-            arg0 as *const ::core::ffi::c_char,
-            false,
-            "`gzopen` parameter `arg0`",
-        )?;
-        let __dllgen_t_arg1 = ::dllgen_runtime::proxy::in_str(
-            arg1 as *const ::core::ffi::c_char,
-            false,
-            "`gzopen` parameter `arg1`",
-        )?;
-        let __dllgen_ret = __dllgen_client().gzopen(
-            __dllgen_t_arg0.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`gzopen` parameter `arg0`",
-                    "NULL where the library needs it",
-                )
-            })?,
-            __dllgen_t_arg1.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`gzopen` parameter `arg1`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-            as *mut ::core::ffi::c_void)
+    ) -> *mut ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzopen(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzopen",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null_mut(),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzopen64(
+    #[no_mangle]
+    pub unsafe extern "C" fn gzopen64(
         arg0: *const ::core::ffi::c_void,
         arg1: *const ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
-        let __dllgen_t_arg0 = ::dllgen_runtime::proxy::in_str(
-            arg0 as *const ::core::ffi::c_char,
-            false,
-            "`gzopen64` parameter `arg0`",
-        )?;
-        let __dllgen_t_arg1 = ::dllgen_runtime::proxy::in_str(
-            arg1 as *const ::core::ffi::c_char,
-            false,
-            "`gzopen64` parameter `arg1`",
-        )?;
-        let __dllgen_ret = __dllgen_client().gzopen64(
-            __dllgen_t_arg0.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`gzopen64` parameter `arg0`",
-                    "NULL where the library needs it",
-                )
-            })?,
-            __dllgen_t_arg1.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`gzopen64` parameter `arg1`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        Ok(::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret) as usize
-            as *mut ::core::ffi::c_void)
+    ) -> *mut ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzopen64(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzopen64",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null_mut(),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzputc(
-        file: *mut ::core::ffi::c_void,
-        c: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_c: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(c, "`gzputc` parameter `c`")?;
-        let __dllgen_ret = __dllgen_client().gzputc(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-            __dllgen_t_c,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzputc`'s result")?)
+    /// Compress and write c, converted to an unsigned char, into file.  gzputc
+    /// returns the value that was written, or -1 in case of error.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzputc(file: *mut ::core::ffi::c_void, c: i32) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzputc(file, c) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzputc", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("gzputc"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzputs(
+    /// Compress and write the given null-terminated string s to file, excluding
+    /// the terminating null character.
+    ///
+    /// gzputs returns the number of characters written, or -1 in case of error.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzputs(
         file: *mut ::core::ffi::c_void,
         s: *const ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_s = ::dllgen_runtime::proxy::in_str(
-            s as *const ::core::ffi::c_char,
-            false,
-            "`gzputs` parameter `s`",
-        )?;
-        let __dllgen_ret = __dllgen_client().gzputs(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-            __dllgen_t_s.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse("`gzputs` parameter `s`", "NULL where the library needs it")
-            })?,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzputs`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzputs(file, s) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzputs",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzread(
+    /// Read and decompress up to len uncompressed bytes from file into buf.  If
+    /// the input file is not in gzip format, gzread copies the given number of
+    /// bytes into the buffer directly from the file.
+    ///
+    /// After reaching the end of a gzip stream in the input, gzread will continue
+    /// to read, looking for another gzip stream.  Any number of gzip streams may be
+    /// concatenated in the input file, and will all be decompressed by gzread().
+    /// If something other than a gzip stream is encountered after a gzip stream,
+    /// that remaining trailing garbage is ignored (and no error is returned).
+    ///
+    /// gzread can be used to read a gzip file that is being concurrently written.
+    /// Upon reaching the end of the input, gzread will return with the available
+    /// data.  If the error code returned by gzerror is Z_OK or Z_BUF_ERROR, then
+    /// gzclearerr can be used to clear the end of file indicator in order to permit
+    /// gzread to be tried again.  Z_OK indicates that a gzip stream was completed
+    /// on the last gzread.  Z_BUF_ERROR indicates that the input file ended in the
+    /// middle of a gzip stream.  Note that gzread does not return -1 in the event
+    /// of an incomplete gzip stream.  This error is deferred until gzclose(), which
+    /// will return Z_BUF_ERROR if the last gzread ended in the middle of a gzip
+    /// stream.  Alternatively, gzerror can be used before gzclose to detect this
+    /// case.
+    ///
+    /// gzread returns the number of uncompressed bytes actually read, less than
+    /// len for end of file, or -1 for error.  If len is too large to fit in an int,
+    /// then nothing is read, -1 is returned, and the error state is set to
+    /// Z_STREAM_ERROR.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzread(
         file: *mut ::core::ffi::c_void,
         buf: *mut ::core::ffi::c_void,
         len: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
-            ::dllgen_runtime::proxy::count(len, "`gzread` parameter `buf`")?,
-            true,
-            1,
-            "`gzread` parameter `buf`",
-        )?;
-        let __dllgen_a_buf = __dllgen_client().gzread(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-            __dllgen_cap_buf,
-        )?;
-        ::dllgen_runtime::proxy::copy_out(
-            buf as *mut u8,
-            __dllgen_cap_buf,
-            &__dllgen_a_buf,
-            "`gzread` parameter `buf`",
-        )?;
-        Ok(::dllgen_runtime::proxy::units::<i32>(__dllgen_a_buf.len(), true, 1, "`gzread`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzread(file, buf, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzread",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzrewind(file: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_ret = __dllgen_client().gzrewind(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzrewind`'s result")?)
+    /// Rewind file. This function is supported only for reading.
+    ///
+    /// gzrewind(file) is equivalent to (int)gzseek(file, 0L, SEEK_SET).
+    #[no_mangle]
+    pub unsafe extern "C" fn gzrewind(file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gzrewind(file) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzrewind",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzseek(
+    #[no_mangle]
+    pub unsafe extern "C" fn gzseek(
         arg0: *mut ::core::ffi::c_void,
         arg1: i64,
         arg2: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_t_arg1: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`gzseek` parameter `arg1`")?;
-        let __dllgen_t_arg2: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg2, "`gzseek` parameter `arg2`")?;
-        let __dllgen_ret = __dllgen_client().gzseek(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                arg0 as usize as u64,
-            ),
-            __dllgen_t_arg1,
-            __dllgen_t_arg2,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`gzseek`'s result")?)
+    ) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzseek(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzseek",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => -1i64,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzseek64(
+    #[no_mangle]
+    pub unsafe extern "C" fn gzseek64(
         arg0: *mut ::core::ffi::c_void,
         arg1: i64,
         arg2: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_t_arg1: i64 =
-            ::dllgen_runtime::proxy::narrow::<i64, _>(arg1, "`gzseek64` parameter `arg1`")?;
-        let __dllgen_t_arg2: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg2, "`gzseek64` parameter `arg2`")?;
-        let __dllgen_ret = __dllgen_client().gzseek64(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                arg0 as usize as u64,
-            ),
-            __dllgen_t_arg1,
-            __dllgen_t_arg2,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`gzseek64`'s result")?)
+    ) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzseek64(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzseek64",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => -1i64,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzsetparams(
+    /// Dynamically update the compression level and strategy for file.  See the
+    /// description of deflateInit2 for the meaning of these parameters. Previously
+    /// provided data is flushed before applying the parameter changes.
+    ///
+    /// gzsetparams returns Z_OK if success, Z_STREAM_ERROR if the file was not
+    /// opened for writing, Z_ERRNO if there is an error writing the flushed data,
+    /// or Z_MEM_ERROR if there is a memory allocation error.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzsetparams(
         file: *mut ::core::ffi::c_void,
         level: i32,
         strategy: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_level: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(level, "`gzsetparams` parameter `level`")?;
-        let __dllgen_t_strategy: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(strategy, "`gzsetparams` parameter `strategy`")?;
-        let __dllgen_ret = __dllgen_client().gzsetparams(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-            __dllgen_t_level,
-            __dllgen_t_strategy,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzsetparams`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzsetparams(file, level, strategy)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzsetparams",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gztell(arg0: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client().gztell(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                arg0 as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`gztell`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn gztell(arg0: *mut ::core::ffi::c_void) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gztell(arg0) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gztell",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => -1i64,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gztell64(arg0: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i64> {
-        let __dllgen_ret = __dllgen_client().gztell64(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                arg0 as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`gztell64`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn gztell64(arg0: *mut ::core::ffi::c_void) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::gztell64(arg0) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gztell64",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => -1i64,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzungetc(
-        c: i32,
-        file: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_c: i32 = ::dllgen_runtime::proxy::narrow::<i32, _>(c, "`gzungetc` parameter `c`")?;
-        let __dllgen_ret = __dllgen_client().gzungetc(
-            __dllgen_t_c,
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzungetc`'s result")?)
+    /// Push c back onto the stream for file to be read as the first character on
+    /// the next read.  At least one character of push-back is always allowed.
+    /// gzungetc() returns the character pushed, or -1 on failure.  gzungetc() will
+    /// fail if c is -1, and may fail if a character has been pushed but not read
+    /// yet.  If gzungetc is used immediately after gzopen or gzdopen, at least the
+    /// output buffer size of pushed characters is allowed.  (See gzbuffer above.)
+    /// The pushed character will be discarded if the stream is repositioned with
+    /// gzseek() or gzrewind().
+    #[no_mangle]
+    pub unsafe extern "C" fn gzungetc(c: i32, file: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzungetc(c, file)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzungetc", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("gzungetc"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn gzwrite(
+    /// Compress and write the len uncompressed bytes at buf to file. gzwrite
+    /// returns the number of uncompressed bytes written or 0 in case of error.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzwrite(
         file: *mut ::core::ffi::c_void,
         buf: *const ::core::ffi::c_void,
         len: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
-            buf as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(len, "`gzwrite` parameter `buf`")?,
-                true,
-                1,
-                "`gzwrite` parameter `buf`",
-            )?,
-            false,
-            "`gzwrite` parameter `buf`",
-        )?;
-        let __dllgen_ret = __dllgen_client().gzwrite(
-            <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
-                file as usize as u64,
-            ),
-            __dllgen_t_buf.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`gzwrite` parameter `buf`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`gzwrite`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzwrite(file, buf, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzwrite", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("gzwrite"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflate(
-        strm: *mut ::core::ffi::c_void,
-        flush: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflate` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_flush: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(flush, "`inflate` parameter `flush`")?;
-        let __dllgen_ret = __dllgen_client().inflate(&mut __dllgen_t_strm, __dllgen_t_flush)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflate`'s result")?)
+    /// inflate decompresses as much data as possible, and stops when the input
+    /// buffer becomes empty or the output buffer becomes full.  It may introduce
+    /// some output latency (reading input without producing any output) except when
+    /// forced to flush.
+    ///
+    /// The detailed semantics are as follows.  inflate performs one or both of the
+    /// following actions:
+    ///
+    /// - Decompress more input starting at next_in and update next_in and avail_in
+    /// accordingly.  If not all input can be processed (because there is not
+    /// enough room in the output buffer), then next_in and avail_in are updated
+    /// accordingly, and processing will resume at this point for the next call of
+    /// inflate().
+    ///
+    /// - Generate more output starting at next_out and update next_out and avail_out
+    /// accordingly.  inflate() provides as much output as possible, until there is
+    /// no more input data or no more space in the output buffer (see below about
+    /// the flush parameter).
+    ///
+    /// Before the call of inflate(), the application should ensure that at least
+    /// one of the actions is possible, by providing more input and/or consuming more
+    /// output, and updating the next_* and avail_* values accordingly.  If the
+    /// caller of inflate() does not provide both available input and available
+    /// output space, it is possible that there will be no progress made.  The
+    /// application can consume the uncompressed output when it wants, for example
+    /// when the output buffer is full (avail_out == 0), or after each call of
+    /// inflate().  If inflate returns Z_OK and with zero avail_out, it must be
+    /// called again after making room in the output buffer because there might be
+    /// more output pending.
+    ///
+    /// The flush parameter of inflate() can be Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FINISH,
+    /// Z_BLOCK, or Z_TREES.  Z_SYNC_FLUSH requests that inflate() flush as much
+    /// output as possible to the output buffer.  Z_BLOCK requests that inflate()
+    /// stop if and when it gets to the next deflate block boundary.  When decoding
+    /// the zlib or gzip format, this will cause inflate() to return immediately
+    /// after the header and before the first block.  When doing a raw inflate,
+    /// inflate() will go ahead and process the first block, and will return when it
+    /// gets to the end of that block, or when it runs out of data.
+    ///
+    /// The Z_BLOCK option assists in appending to or combining deflate streams.
+    /// To assist in this, on return inflate() always sets strm->data_type to the
+    /// number of unused bits in the last byte taken from strm->next_in, plus 64 if
+    /// inflate() is currently decoding the last block in the deflate stream, plus
+    /// 128 if inflate() returned immediately after decoding an end-of-block code or
+    /// decoding the complete header up to just before the first byte of the deflate
+    /// stream.  The end-of-block will not be indicated until all of the uncompressed
+    /// data from that block has been written to strm->next_out.  The number of
+    /// unused bits may in general be greater than seven, except when bit 7 of
+    /// data_type is set, in which case the number of unused bits will be less than
+    /// eight.  data_type is set as noted here every time inflate() returns for all
+    /// flush options, and so can be used to determine the amount of currently
+    /// consumed input in bits.
+    ///
+    /// The Z_TREES option behaves as Z_BLOCK does, but it also returns when the
+    /// end of each deflate block header is reached, before any actual data in that
+    /// block is decoded.  This allows the caller to determine the length of the
+    /// deflate block header for later use in random access within a deflate block.
+    /// 256 is added to the value of strm->data_type when inflate() returns
+    /// immediately after reaching the end of the deflate block header.
+    ///
+    /// inflate() should normally be called until it returns Z_STREAM_END or an
+    /// error.  However if all decompression is to be performed in a single step (a
+    /// single call of inflate), the parameter flush should be set to Z_FINISH.  In
+    /// this case all pending input is processed and all pending output is flushed;
+    /// avail_out must be large enough to hold all of the uncompressed data for the
+    /// operation to complete.  (The size of the uncompressed data may have been
+    /// saved by the compressor for this purpose.)  The use of Z_FINISH is not
+    /// required to perform an inflation in one step.  However it may be used to
+    /// inform inflate that a faster approach can be used for the single inflate()
+    /// call.  Z_FINISH also informs inflate to not maintain a sliding window if the
+    /// stream completes, which reduces inflate's memory footprint.  If the stream
+    /// does not complete, either because not all of the stream is provided or not
+    /// enough output space is provided, then a sliding window will be allocated and
+    /// inflate() can be called again to continue the operation as if Z_NO_FLUSH had
+    /// been used.
+    ///
+    /// In this implementation, inflate() always flushes as much output as
+    /// possible to the output buffer, and always uses the faster approach on the
+    /// first call.  So the effects of the flush parameter in this implementation are
+    /// on the return value of inflate() as noted below, when inflate() returns early
+    /// when Z_BLOCK or Z_TREES is used, and when inflate() avoids the allocation of
+    /// memory for a sliding window when Z_FINISH is used.
+    ///
+    /// If a preset dictionary is needed after this call (see inflateSetDictionary
+    /// below), inflate sets strm->adler to the Adler-32 checksum of the dictionary
+    /// chosen by the compressor and returns Z_NEED_DICT; otherwise it sets
+    /// strm->adler to the Adler-32 checksum of all output produced so far (that is,
+    /// total_out bytes) and returns Z_OK, Z_STREAM_END or an error code as described
+    /// below.  At the end of the stream, inflate() checks that its computed Adler-32
+    /// checksum is equal to that saved by the compressor and returns Z_STREAM_END
+    /// only if the checksum is correct.
+    ///
+    /// inflate() can decompress and check either zlib-wrapped or gzip-wrapped
+    /// deflate data.  The header type is detected automatically, if requested when
+    /// initializing with inflateInit2().  Any information contained in the gzip
+    /// header is not retained unless inflateGetHeader() is used.  When processing
+    /// gzip-wrapped deflate data, strm->adler32 is set to the CRC-32 of the output
+    /// produced so far.  The CRC-32 is checked against the gzip trailer, as is the
+    /// uncompressed length, modulo 2^32.
+    ///
+    /// inflate() returns Z_OK if some progress has been made (more input processed
+    /// or more output produced), Z_STREAM_END if the end of the compressed data has
+    /// been reached and all uncompressed output has been produced, Z_NEED_DICT if a
+    /// preset dictionary is needed at this point, Z_DATA_ERROR if the input data was
+    /// corrupted (input stream not conforming to the zlib format or incorrect check
+    /// value, in which case strm->msg points to a string with a more specific
+    /// error), Z_STREAM_ERROR if the stream structure was inconsistent (for example
+    /// next_in or next_out was Z_NULL, or the state was inadvertently written over
+    /// by the application), Z_MEM_ERROR if there was not enough memory, Z_BUF_ERROR
+    /// if no progress was possible or if there was not enough room in the output
+    /// buffer when Z_FINISH is used.  Note that Z_BUF_ERROR is not fatal, and
+    /// inflate() can be called again with more input and more output space to
+    /// continue decompressing.  If Z_DATA_ERROR is returned, the application may
+    /// then call inflateSync() to look for a good compression block if a partial
+    /// recovery of the data is to be attempted.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflate(strm: *mut ::core::ffi::c_void, flush: i32) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflate(strm, flush)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflate", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("inflate"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateBackEnd(
-        strm: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateBackEnd` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        __dllgen_t_strm.end();
-        let __dllgen_ret = __dllgen_client().inflateBackEnd(&mut __dllgen_t_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateBackEnd`'s result")?)
+    /// All memory allocated by inflateBackInit() is freed.
+    ///
+    /// inflateBackEnd() returns Z_OK on success, or Z_STREAM_ERROR if the stream
+    /// state was inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateBackEnd(strm: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateBackEnd(strm)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateBackEnd",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("inflateBackEnd"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateCodesUsed(
-        arg0: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<u64> {
-        let mut __dllgen_t_arg0 =
-            __dllgen_s::res_ZStreamS.lend(arg0 as usize, false, "`inflateCodesUsed` parameter `arg0`")?;
-        let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(arg0 as *const u8, &mut __dllgen_t_arg0)?;
-        let __dllgen_ret = __dllgen_client().inflateCodesUsed(&mut __dllgen_t_arg0)?;
-        __dllgen_s::get_res_ZStreamS(arg0 as *mut u8, &__dllgen_t_arg0, &__dllgen_sent_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`inflateCodesUsed`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateCodesUsed(arg0: *mut ::core::ffi::c_void) -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateCodesUsed(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateCodesUsed",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("inflateCodesUsed"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateCopy(
+    /// Sets the destination stream as a complete copy of the source stream.
+    ///
+    /// This function can be useful when randomly accessing a large stream.  The
+    /// first pass through the stream can periodically record the inflate state,
+    /// allowing restarting inflate at those points when randomly accessing the
+    /// stream.
+    ///
+    /// inflateCopy returns Z_OK if success, Z_MEM_ERROR if there was not
+    /// enough memory, Z_STREAM_ERROR if the source stream state was inconsistent
+    /// (such as zalloc being Z_NULL).  msg is left unchanged in both source and
+    /// destination.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateCopy(
         dest: *mut ::core::ffi::c_void,
         source: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_dest =
-            __dllgen_s::res_ZStreamS.lend(dest as usize, true, "`inflateCopy` parameter `dest`")?;
-        let __dllgen_sent_dest = __dllgen_s::put_res_ZStreamS(dest as *const u8, &mut __dllgen_t_dest)?;
-        __dllgen_t_dest.end();
-        let mut __dllgen_t_source =
-            __dllgen_s::res_ZStreamS.lend(source as usize, false, "`inflateCopy` parameter `source`")?;
-        let __dllgen_sent_source = __dllgen_s::put_res_ZStreamS(source as *const u8, &mut __dllgen_t_source)?;
-        let __dllgen_ret = __dllgen_client().inflateCopy(&mut __dllgen_t_dest, &mut __dllgen_t_source)?;
-        __dllgen_t_dest.keep();
-        __dllgen_s::get_res_ZStreamS(dest as *mut u8, &__dllgen_t_dest, &__dllgen_sent_dest)?;
-        __dllgen_s::get_res_ZStreamS(source as *mut u8, &__dllgen_t_source, &__dllgen_sent_source)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateCopy`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateCopy(dest, source)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateCopy",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateEnd(strm: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateEnd` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        __dllgen_t_strm.end();
-        let __dllgen_ret = __dllgen_client().inflateEnd(&mut __dllgen_t_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateEnd`'s result")?)
+    /// All dynamically allocated data structures for this stream are freed.
+    /// This function discards any unprocessed input and does not flush any pending
+    /// output.
+    ///
+    /// inflateEnd returns Z_OK if success, or Z_STREAM_ERROR if the stream state
+    /// was inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateEnd(strm: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::inflateEnd(strm) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateEnd", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("inflateEnd"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateGetDictionary(
+    /// Returns the sliding dictionary being maintained by inflate.  dictLength is
+    /// set to the number of bytes in the dictionary, and that many bytes are copied
+    /// to dictionary.  dictionary must have enough space, where 32768 bytes is
+    /// always enough.  If inflateGetDictionary() is called with dictionary equal to
+    /// Z_NULL, then only the dictionary length is returned, and nothing is copied.
+    /// Similarly, if dictLength is Z_NULL, then it is not set.
+    ///
+    /// inflateGetDictionary returns Z_OK on success, or Z_STREAM_ERROR if the
+    /// stream state is inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateGetDictionary(
         strm: *mut ::core::ffi::c_void,
         dictionary: *mut ::core::ffi::c_void,
         dictLength: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateGetDictionary` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_cap_dictionary: usize = ::dllgen_runtime::proxy::elements(
-            32768u64,
-            false,
-            1,
-            "`inflateGetDictionary` parameter `dictionary`",
-        )?;
-        let (__dllgen_ret, __dllgen_a_dictionary) =
-            __dllgen_client().inflateGetDictionary(&mut __dllgen_t_strm)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        ::dllgen_runtime::proxy::copy_out(
-            dictionary as *mut u8,
-            __dllgen_cap_dictionary,
-            &__dllgen_a_dictionary,
-            "`inflateGetDictionary` parameter `dictionary`",
-        )?;
-        ::dllgen_runtime::proxy::write(
-            dictLength as *mut u32,
-            ::dllgen_runtime::proxy::units::<u32>(
-                __dllgen_a_dictionary.len(),
-                false,
-                1,
-                "`inflateGetDictionary` parameter `dictionary`",
-            )?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateGetDictionary(strm, dictionary, dictLength)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateGetDictionary`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateGetDictionary",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateInit2_(
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateInit2_(
         strm: *mut ::core::ffi::c_void,
         windowBits: i32,
         version: *const ::core::ffi::c_void,
         stream_size: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, true, "`inflateInit2_` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        __dllgen_t_strm.end();
-        let __dllgen_t_windowBits: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(windowBits, "`inflateInit2_` parameter `windowBits`")?;
-        if stream_size as i64 != 112i64 {
-            return Err(::dllgen_runtime::proxy::refuse(
-                "`inflateInit2_` parameter `stream_size`",
-                "the spec fixes it to 112",
-            ));
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateInit2_(strm, windowBits, version, stream_size)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateInit2_",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
         }
-        let __dllgen_ret = __dllgen_client().inflateInit2_(&mut __dllgen_t_strm, __dllgen_t_windowBits)?;
-        __dllgen_t_strm.keep();
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateInit2_`'s result")?)
     }
-    pub(super) unsafe fn inflateInit_(
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateInit_(
         strm: *mut ::core::ffi::c_void,
         version: *const ::core::ffi::c_void,
         stream_size: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, true, "`inflateInit_` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        __dllgen_t_strm.end();
-        if stream_size as i64 != 112i64 {
-            return Err(::dllgen_runtime::proxy::refuse(
-                "`inflateInit_` parameter `stream_size`",
-                "the spec fixes it to 112",
-            ));
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateInit_(strm, version, stream_size)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateInit_",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
         }
-        let __dllgen_ret = __dllgen_client().inflateInit_(&mut __dllgen_t_strm)?;
-        __dllgen_t_strm.keep();
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateInit_`'s result")?)
     }
-    pub(super) unsafe fn inflateMark(strm: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i64> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateMark` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_ret = __dllgen_client().inflateMark(&mut __dllgen_t_strm)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i64, _>(__dllgen_ret, "`inflateMark`'s result")?)
+    /// This function returns two values, one in the lower 16 bits of the return
+    /// value, and the other in the remaining upper bits, obtained by shifting the
+    /// return value down 16 bits.  If the upper value is -1 and the lower value is
+    /// zero, then inflate() is currently decoding information outside of a block.
+    /// If the upper value is -1 and the lower value is non-zero, then inflate is in
+    /// the middle of a stored block, with the lower value equaling the number of
+    /// bytes from the input remaining to copy.  If the upper value is not -1, then
+    /// it is the number of bits back from the current bit position in the input of
+    /// the code (literal or length/distance pair) currently being processed.  In
+    /// that case the lower value is the number of bytes already emitted for that
+    /// code.
+    ///
+    /// A code is being processed if inflate is waiting for more input to complete
+    /// decoding of the code, or if it has completed decoding but is waiting for
+    /// more output space to write the literal or match data.
+    ///
+    /// inflateMark() is used to mark locations in the input data for random
+    /// access, which may be at bit positions, and to note those cases where the
+    /// output of a code may span boundaries of random access blocks.  The current
+    /// location in the input stream can be determined from avail_in and data_type
+    /// as noted in the description for the Z_BLOCK flush parameter for inflate.
+    ///
+    /// inflateMark returns the value noted above, or -65536 if the provided
+    /// source stream state was inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateMark(strm: *mut ::core::ffi::c_void) -> i64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateMark(strm)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateMark", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i64,
+                    None => ::dllgen_runtime::proxy::abort("inflateMark"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflatePrime(
+    /// This function inserts bits in the inflate input stream.  The intent is
+    /// that this function is used to start inflating at a bit position in the
+    /// middle of a byte.  The provided bits will be used before any bytes are used
+    /// from next_in.  This function should only be used with raw inflate, and
+    /// should be used before the first inflate() call after inflateInit2() or
+    /// inflateReset().  bits must be less than or equal to 16, and that many of the
+    /// least significant bits of value will be inserted in the input.
+    ///
+    /// If bits is negative, then the input stream bit buffer is emptied.  Then
+    /// inflatePrime() can be called again to put bits in the buffer.  This is used
+    /// to clear out bits leftover after feeding inflate a block description prior
+    /// to feeding inflate codes.
+    ///
+    /// inflatePrime returns Z_OK if success, or Z_STREAM_ERROR if the source
+    /// stream state was inconsistent.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflatePrime(
         strm: *mut ::core::ffi::c_void,
         bits: i32,
         value: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflatePrime` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_bits: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(bits, "`inflatePrime` parameter `bits`")?;
-        let __dllgen_t_value: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(value, "`inflatePrime` parameter `value`")?;
-        let __dllgen_ret =
-            __dllgen_client().inflatePrime(&mut __dllgen_t_strm, __dllgen_t_bits, __dllgen_t_value)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflatePrime`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflatePrime(strm, bits, value)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflatePrime",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateReset(
-        strm: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateReset` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_ret = __dllgen_client().inflateReset(&mut __dllgen_t_strm)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateReset`'s result")?)
+    /// This function is equivalent to inflateEnd followed by inflateInit,
+    /// but does not free and reallocate the internal decompression state.  The
+    /// stream will keep attributes that may have been set by inflateInit2.
+    ///
+    /// inflateReset returns Z_OK if success, or Z_STREAM_ERROR if the source
+    /// stream state was inconsistent (such as zalloc or state being Z_NULL).
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateReset(strm: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateReset(strm)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateReset",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateReset2(
+    /// This function is the same as inflateReset, but it also permits changing
+    /// the wrap and window size requests.  The windowBits parameter is interpreted
+    /// the same as it is for inflateInit2.  If the window size is changed, then the
+    /// memory allocated for the window is freed, and the window will be reallocated
+    /// by inflate() if needed.
+    ///
+    /// inflateReset2 returns Z_OK if success, or Z_STREAM_ERROR if the source
+    /// stream state was inconsistent (such as zalloc or state being Z_NULL), or if
+    /// the windowBits parameter is invalid.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateReset2(
         strm: *mut ::core::ffi::c_void,
         windowBits: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateReset2` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_windowBits: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(windowBits, "`inflateReset2` parameter `windowBits`")?;
-        let __dllgen_ret = __dllgen_client().inflateReset2(&mut __dllgen_t_strm, __dllgen_t_windowBits)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateReset2`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateReset2(strm, windowBits)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateReset2",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateResetKeep(
-        arg0: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_arg0 =
-            __dllgen_s::res_ZStreamS.lend(arg0 as usize, false, "`inflateResetKeep` parameter `arg0`")?;
-        let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(arg0 as *const u8, &mut __dllgen_t_arg0)?;
-        let __dllgen_ret = __dllgen_client().inflateResetKeep(&mut __dllgen_t_arg0)?;
-        __dllgen_s::get_res_ZStreamS(arg0 as *mut u8, &__dllgen_t_arg0, &__dllgen_sent_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateResetKeep`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateResetKeep(arg0: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateResetKeep(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateResetKeep",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateSetDictionary(
+    /// Initializes the decompression dictionary from the given uncompressed byte
+    /// sequence.  This function must be called immediately after a call of inflate,
+    /// if that call returned Z_NEED_DICT.  The dictionary chosen by the compressor
+    /// can be determined from the Adler-32 value returned by that call of inflate.
+    /// The compressor and decompressor must use exactly the same dictionary (see
+    /// deflateSetDictionary).  For raw inflate, this function can be called at any
+    /// time to set the dictionary.  If the provided dictionary is smaller than the
+    /// window and there is already data in the window, then the provided dictionary
+    /// will amend what's there.  The application must insure that the dictionary
+    /// that was used for compression is provided.
+    ///
+    /// inflateSetDictionary returns Z_OK if success, Z_STREAM_ERROR if a
+    /// parameter is invalid (e.g.  dictionary being Z_NULL) or the stream state is
+    /// inconsistent, Z_DATA_ERROR if the given dictionary doesn't match the
+    /// expected one (incorrect Adler-32 value).  inflateSetDictionary does not
+    /// perform any decompression: this will be done by subsequent calls of
+    /// inflate().
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateSetDictionary(
         strm: *mut ::core::ffi::c_void,
         dictionary: *const ::core::ffi::c_void,
         dictLength: u32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateSetDictionary` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_t_dictionary = ::dllgen_runtime::proxy::slice(
-            dictionary as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(dictLength, "`inflateSetDictionary` parameter `dictionary`")?,
-                false,
-                1,
-                "`inflateSetDictionary` parameter `dictionary`",
-            )?,
-            false,
-            "`inflateSetDictionary` parameter `dictionary`",
-        )?;
-        let __dllgen_ret = __dllgen_client().inflateSetDictionary(
-            &mut __dllgen_t_strm,
-            __dllgen_t_dictionary.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`inflateSetDictionary` parameter `dictionary`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateSetDictionary`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateSetDictionary(strm, dictionary, dictLength)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateSetDictionary",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateSync(strm: *mut ::core::ffi::c_void) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_strm =
-            __dllgen_s::res_ZStreamS.lend(strm as usize, false, "`inflateSync` parameter `strm`")?;
-        let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(strm as *const u8, &mut __dllgen_t_strm)?;
-        let __dllgen_ret = __dllgen_client().inflateSync(&mut __dllgen_t_strm)?;
-        __dllgen_s::get_res_ZStreamS(strm as *mut u8, &__dllgen_t_strm, &__dllgen_sent_strm)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateSync`'s result")?)
+    /// Skips invalid compressed data until a possible full flush point (see above
+    /// for the description of deflate with Z_FULL_FLUSH) can be found, or until all
+    /// available input is skipped.  No output is provided.
+    ///
+    /// inflateSync searches for a 00 00 FF FF pattern in the compressed data.
+    /// All full flush points have this pattern, but not all occurrences of this
+    /// pattern are full flush points.
+    ///
+    /// inflateSync returns Z_OK if a possible full flush point has been found,
+    /// Z_BUF_ERROR if no more input was provided, Z_DATA_ERROR if no flush point
+    /// has been found, or Z_STREAM_ERROR if the stream structure was inconsistent.
+    /// In the success case, the application may save the current current value of
+    /// total_in which indicates where valid compressed data was found.  In the
+    /// error case, the application may repeatedly call inflateSync, providing more
+    /// input each time, until success or end of the input data.
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateSync(strm: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateSync(strm)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateSync", None) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("inflateSync"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateSyncPoint(
-        arg0: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_arg0 =
-            __dllgen_s::res_ZStreamS.lend(arg0 as usize, false, "`inflateSyncPoint` parameter `arg0`")?;
-        let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(arg0 as *const u8, &mut __dllgen_t_arg0)?;
-        let __dllgen_ret = __dllgen_client().inflateSyncPoint(&mut __dllgen_t_arg0)?;
-        __dllgen_s::get_res_ZStreamS(arg0 as *mut u8, &__dllgen_t_arg0, &__dllgen_sent_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateSyncPoint`'s result")?)
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateSyncPoint(arg0: *mut ::core::ffi::c_void) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateSyncPoint(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateSyncPoint",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("inflateSyncPoint"),
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateUndermine(
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateUndermine(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_arg0 =
-            __dllgen_s::res_ZStreamS.lend(arg0 as usize, false, "`inflateUndermine` parameter `arg0`")?;
-        let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(arg0 as *const u8, &mut __dllgen_t_arg0)?;
-        let __dllgen_t_arg1: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`inflateUndermine` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client().inflateUndermine(&mut __dllgen_t_arg0, __dllgen_t_arg1)?;
-        __dllgen_s::get_res_ZStreamS(arg0 as *mut u8, &__dllgen_t_arg0, &__dllgen_sent_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateUndermine`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateUndermine(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateUndermine",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn inflateValidate(
+    #[no_mangle]
+    pub unsafe extern "C" fn inflateValidate(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let mut __dllgen_t_arg0 =
-            __dllgen_s::res_ZStreamS.lend(arg0 as usize, false, "`inflateValidate` parameter `arg0`")?;
-        let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(arg0 as *const u8, &mut __dllgen_t_arg0)?;
-        let __dllgen_t_arg1: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg1, "`inflateValidate` parameter `arg1`")?;
-        let __dllgen_ret = __dllgen_client().inflateValidate(&mut __dllgen_t_arg0, __dllgen_t_arg1)?;
-        __dllgen_s::get_res_ZStreamS(arg0 as *mut u8, &__dllgen_t_arg0, &__dllgen_sent_arg0)?;
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`inflateValidate`'s result")?)
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::inflateValidate(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "inflateValidate",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn uncompress(
+    /// Decompresses the source buffer into the destination buffer.  sourceLen is
+    /// the byte length of the source buffer.  Upon entry, destLen is the total size
+    /// of the destination buffer, which must be large enough to hold the entire
+    /// uncompressed data.  (The size of the uncompressed data must have been saved
+    /// previously by the compressor and transmitted to the decompressor by some
+    /// mechanism outside the scope of this compression library.) Upon exit, destLen
+    /// is the actual size of the uncompressed data.
+    ///
+    /// uncompress returns Z_OK if success, Z_MEM_ERROR if there was not
+    /// enough memory, Z_BUF_ERROR if there was not enough room in the output
+    /// buffer, or Z_DATA_ERROR if the input data was corrupted or incomplete.  In
+    /// the case where there is not enough room, uncompress() will fill the output
+    /// buffer with the uncompressed data up to that point.
+    #[no_mangle]
+    pub unsafe extern "C" fn uncompress(
         dest: *mut ::core::ffi::c_void,
         destLen: *mut ::core::ffi::c_void,
         source: *const ::core::ffi::c_void,
         sourceLen: u64,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
-            ::dllgen_runtime::proxy::count(
-                ::dllgen_runtime::proxy::read_required(
-                    destLen as *const u64,
-                    "`uncompress` parameter `dest`",
-                )?,
-                "`uncompress` parameter `dest`",
-            )?,
-            false,
-            1,
-            "`uncompress` parameter `dest`",
-        )?;
-        let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
-            source as *const u8,
-            ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(sourceLen, "`uncompress` parameter `source`")?,
-                false,
-                1,
-                "`uncompress` parameter `source`",
-            )?,
-            false,
-            "`uncompress` parameter `source`",
-        )?;
-        let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client().uncompress(
-            __dllgen_cap_dest,
-            __dllgen_t_source.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`uncompress` parameter `source`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        ::dllgen_runtime::proxy::copy_out(
-            dest as *mut u8,
-            __dllgen_cap_dest,
-            &__dllgen_a_dest,
-            "`uncompress` parameter `dest`",
-        )?;
-        ::dllgen_runtime::proxy::write(
-            destLen as *mut u64,
-            ::dllgen_runtime::proxy::units::<u64>(
-                __dllgen_a_dest.len(),
-                false,
-                1,
-                "`uncompress` parameter `dest`",
-            )?,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::uncompress(dest, destLen, source, sourceLen)
+            }),
         );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`uncompress`'s result")?)
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "uncompress",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
     }
-    pub(super) unsafe fn uncompress2(
+    /// Same as uncompress, except that sourceLen is a pointer, where the
+    /// length of the source is *sourceLen.  On return, *sourceLen is the number of
+    /// source bytes consumed.
+    #[no_mangle]
+    pub unsafe extern "C" fn uncompress2(
         dest: *mut ::core::ffi::c_void,
         destLen: *mut ::core::ffi::c_void,
         source: *const ::core::ffi::c_void,
         sourceLen: *mut ::core::ffi::c_void,
-    ) -> ::dllgen_runtime::proxy::Result<i32> {
-        let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
-            ::dllgen_runtime::proxy::count(
-                ::dllgen_runtime::proxy::read_required(
-                    destLen as *const u64,
-                    "`uncompress2` parameter `dest`",
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::uncompress2(dest, destLen, source, sourceLen)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "uncompress2",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => -1i32,
+                }
+            }
+        }
+    }
+    /// undocumented functions
+    #[no_mangle]
+    pub unsafe extern "C" fn zError(arg0: i32) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::zError(arg0) }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "zError",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null(),
+                }
+            }
+        }
+    }
+    /// Return flags indicating compile-time options.
+    ///
+    /// Type sizes, two bits each, 00 = 16 bits, 01 = 32, 10 = 64, 11 = other:
+    /// 1.0: size of uInt
+    /// 3.2: size of uLong
+    /// 5.4: size of voidpf (pointer)
+    /// 7.6: size of z_off_t
+    ///
+    /// Compiler, assembler, and debug options:
+    /// 8: ZLIB_DEBUG
+    /// 9: ASMV or ASMINF -- use ASM code
+    /// 10: ZLIB_WINAPI -- exported functions use the WINAPI calling convention
+    /// 11: 0 (reserved)
+    ///
+    /// One-time table building (smaller code, but not thread-safe if true):
+    /// 12: BUILDFIXED -- build static block decoding tables when needed
+    /// 13: DYNAMIC_CRC_TABLE -- build CRC calculation tables when needed
+    /// 14,15: 0 (reserved)
+    ///
+    /// Library content (indicates missing functionality):
+    /// 16: NO_GZCOMPRESS -- gz* functions cannot compress (to avoid linking
+    /// deflate code when not needed)
+    /// 17: NO_GZIP -- deflate can't write gzip streams, and inflate can't detect
+    /// and decode gzip streams (to avoid linking crc code)
+    /// 18-19: 0 (reserved)
+    ///
+    /// Operation variations (changes in library functionality):
+    /// 20: PKZIP_BUG_WORKAROUND -- slightly more permissive inflate
+    /// 21: FASTEST -- deflate algorithm with only one, lowest compression level
+    /// 22,23: 0 (reserved)
+    ///
+    /// The sprintf variant used by gzprintf (zero is best):
+    /// 24: 0 = vs*, 1 = s* -- 1 means limited to 20 arguments after the format
+    /// 25: 0 = *nprintf, 1 = *printf -- 1 means gzprintf() not secure!
+    /// 26: 0 = returns value, 1 = void -- 1 means inferred string length returned
+    ///
+    /// Remainder:
+    /// 27-31: 0 (reserved)
+    #[no_mangle]
+    pub unsafe extern "C" fn zlibCompileFlags() -> u64 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::zlibCompileFlags()
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "zlibCompileFlags",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as u64,
+                    None => ::dllgen_runtime::proxy::abort("zlibCompileFlags"),
+                }
+            }
+        }
+    }
+    /// The application can compare zlibVersion and ZLIB_VERSION for consistency.
+    /// If the first character differs, the library code actually used is not
+    /// compatible with the zlib.h header file used by the application.  This check
+    /// is automatically made by deflateInit and inflateInit.
+    #[no_mangle]
+    pub unsafe extern "C" fn zlibVersion() -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe { __dllgen_body::zlibVersion() }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "zlibVersion",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null(),
+                }
+            }
+        }
+    }
+    /// The bodies: C arguments to typed ones, the typed call, results back into the caller's
+    /// memory.
+    mod __dllgen_body {
+        use super::*;
+        pub(super) unsafe fn adler32(
+            adler: u64,
+            buf: *const ::core::ffi::c_void,
+            len: u32,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_adler: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(adler, "`adler32` parameter `adler`")?;
+            let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
+                buf as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(len, "`adler32` parameter `buf`")?,
+                    false,
+                    1,
+                    "`adler32` parameter `buf`",
                 )?,
-                "`uncompress2` parameter `dest`",
-            )?,
-            false,
-            1,
-            "`uncompress2` parameter `dest`",
-        )?;
-        let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
-            source as *const u8,
-            ::dllgen_runtime::proxy::elements(
+                true,
+                "`adler32` parameter `buf`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .adler32(__dllgen_t_adler, __dllgen_t_buf)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`adler32`'s result")?,
+            )
+        }
+        pub(super) unsafe fn adler32_combine(
+            arg0: u64,
+            arg1: u64,
+            arg2: i64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_arg0: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg0, "`adler32_combine` parameter `arg0`")?;
+            let __dllgen_t_arg1: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg1, "`adler32_combine` parameter `arg1`")?;
+            let __dllgen_t_arg2: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`adler32_combine` parameter `arg2`")?;
+            let __dllgen_ret = __dllgen_client()
+                .adler32_combine(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`adler32_combine`'s result")?,
+            )
+        }
+        pub(super) unsafe fn adler32_combine64(
+            arg0: u64,
+            arg1: u64,
+            arg2: i64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_arg0: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg0, "`adler32_combine64` parameter `arg0`")?;
+            let __dllgen_t_arg1: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg1, "`adler32_combine64` parameter `arg1`")?;
+            let __dllgen_t_arg2: i64 = ::dllgen_runtime::proxy::narrow::<
+                i64,
+                _,
+            >(arg2, "`adler32_combine64` parameter `arg2`")?;
+            let __dllgen_ret = __dllgen_client()
+                .adler32_combine64(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`adler32_combine64`'s result")?,
+            )
+        }
+        pub(super) unsafe fn adler32_z(
+            adler: u64,
+            buf: *const ::core::ffi::c_void,
+            len: u64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_adler: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(adler, "`adler32_z` parameter `adler`")?;
+            let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
+                buf as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(len, "`adler32_z` parameter `buf`")?,
+                    false,
+                    1,
+                    "`adler32_z` parameter `buf`",
+                )?,
+                true,
+                "`adler32_z` parameter `buf`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .adler32_z(__dllgen_t_adler, __dllgen_t_buf)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`adler32_z`'s result")?,
+            )
+        }
+        pub(super) unsafe fn compress(
+            dest: *mut ::core::ffi::c_void,
+            destLen: *mut ::core::ffi::c_void,
+            source: *const ::core::ffi::c_void,
+            sourceLen: u64,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(
                     ::dllgen_runtime::proxy::read_required(
-                        sourceLen as *const u64,
-                        "`uncompress2` parameter `source`",
+                        destLen as *const u64,
+                        "`compress` parameter `dest`",
                     )?,
-                    "`uncompress2` parameter `source`",
+                    "`compress` parameter `dest`",
                 )?,
                 false,
                 1,
-                "`uncompress2` parameter `source`",
-            )?,
-            false,
-            "`uncompress2` parameter `source`",
-        )?;
-        let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = __dllgen_client().uncompress2(
-            __dllgen_cap_dest,
-            __dllgen_t_source.ok_or_else(|| {
-                ::dllgen_runtime::proxy::refuse(
-                    "`uncompress2` parameter `source`",
-                    "NULL where the library needs it",
-                )
-            })?,
-        )?;
-        ::dllgen_runtime::proxy::copy_out(
-            dest as *mut u8,
-            __dllgen_cap_dest,
-            &__dllgen_a_dest,
-            "`uncompress2` parameter `dest`",
-        )?;
-        ::dllgen_runtime::proxy::write(
-            destLen as *mut u64,
-            ::dllgen_runtime::proxy::units::<u64>(
-                __dllgen_a_dest.len(),
+                "`compress` parameter `dest`",
+            )?;
+            let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
+                source as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        sourceLen,
+                        "`compress` parameter `source`",
+                    )?,
+                    false,
+                    1,
+                    "`compress` parameter `source`",
+                )?,
+                false,
+                "`compress` parameter `source`",
+            )?;
+            let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client()
+                .compress(
+                    __dllgen_cap_dest,
+                    __dllgen_t_source
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`compress` parameter `source`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            ::dllgen_runtime::proxy::copy_out(
+                dest as *mut u8,
+                __dllgen_cap_dest,
+                &__dllgen_a_dest,
+                "`compress` parameter `dest`",
+            )?;
+            ::dllgen_runtime::proxy::write(
+                destLen as *mut u64,
+                ::dllgen_runtime::proxy::units::<
+                    u64,
+                >(__dllgen_a_dest.len(), false, 1, "`compress` parameter `dest`")?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`compress`'s result")?,
+            )
+        }
+        pub(super) unsafe fn compress2(
+            dest: *mut ::core::ffi::c_void,
+            destLen: *mut ::core::ffi::c_void,
+            source: *const ::core::ffi::c_void,
+            sourceLen: u64,
+            level: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
+                ::dllgen_runtime::proxy::count(
+                    ::dllgen_runtime::proxy::read_required(
+                        destLen as *const u64,
+                        "`compress2` parameter `dest`",
+                    )?,
+                    "`compress2` parameter `dest`",
+                )?,
+                false,
+                1,
+                "`compress2` parameter `dest`",
+            )?;
+            let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
+                source as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        sourceLen,
+                        "`compress2` parameter `source`",
+                    )?,
+                    false,
+                    1,
+                    "`compress2` parameter `source`",
+                )?,
+                false,
+                "`compress2` parameter `source`",
+            )?;
+            let __dllgen_t_level: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(level, "`compress2` parameter `level`")?;
+            let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client()
+                .compress2(
+                    __dllgen_cap_dest,
+                    __dllgen_t_source
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`compress2` parameter `source`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_level,
+                )?;
+            ::dllgen_runtime::proxy::copy_out(
+                dest as *mut u8,
+                __dllgen_cap_dest,
+                &__dllgen_a_dest,
+                "`compress2` parameter `dest`",
+            )?;
+            ::dllgen_runtime::proxy::write(
+                destLen as *mut u64,
+                ::dllgen_runtime::proxy::units::<
+                    u64,
+                >(__dllgen_a_dest.len(), false, 1, "`compress2` parameter `dest`")?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`compress2`'s result")?,
+            )
+        }
+        pub(super) unsafe fn compressBound(
+            sourceLen: u64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_sourceLen: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(sourceLen, "`compressBound` parameter `sourceLen`")?;
+            let __dllgen_ret = __dllgen_client().compressBound(__dllgen_t_sourceLen)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`compressBound`'s result")?,
+            )
+        }
+        pub(super) unsafe fn crc32(
+            crc: u64,
+            buf: *const ::core::ffi::c_void,
+            len: u32,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_crc: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(crc, "`crc32` parameter `crc`")?;
+            let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
+                buf as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(len, "`crc32` parameter `buf`")?,
+                    false,
+                    1,
+                    "`crc32` parameter `buf`",
+                )?,
+                true,
+                "`crc32` parameter `buf`",
+            )?;
+            let __dllgen_ret = __dllgen_client().crc32(__dllgen_t_crc, __dllgen_t_buf)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`crc32`'s result")?,
+            )
+        }
+        pub(super) unsafe fn crc32_combine(
+            arg0: u64,
+            arg1: u64,
+            arg2: i64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_arg0: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg0, "`crc32_combine` parameter `arg0`")?;
+            let __dllgen_t_arg1: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg1, "`crc32_combine` parameter `arg1`")?;
+            let __dllgen_t_arg2: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`crc32_combine` parameter `arg2`")?;
+            let __dllgen_ret = __dllgen_client()
+                .crc32_combine(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`crc32_combine`'s result")?,
+            )
+        }
+        pub(super) unsafe fn crc32_combine64(
+            arg0: u64,
+            arg1: u64,
+            arg2: i64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_arg0: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg0, "`crc32_combine64` parameter `arg0`")?;
+            let __dllgen_t_arg1: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(arg1, "`crc32_combine64` parameter `arg1`")?;
+            let __dllgen_t_arg2: i64 = ::dllgen_runtime::proxy::narrow::<
+                i64,
+                _,
+            >(arg2, "`crc32_combine64` parameter `arg2`")?;
+            let __dllgen_ret = __dllgen_client()
+                .crc32_combine64(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`crc32_combine64`'s result")?,
+            )
+        }
+        pub(super) unsafe fn crc32_combine_gen(
+            arg0: i64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg0, "`crc32_combine_gen` parameter `arg0`")?;
+            let __dllgen_ret = __dllgen_client().crc32_combine_gen(__dllgen_t_arg0)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`crc32_combine_gen`'s result")?,
+            )
+        }
+        pub(super) unsafe fn crc32_combine_gen64(
+            arg0: i64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_arg0: i64 = ::dllgen_runtime::proxy::narrow::<
+                i64,
+                _,
+            >(arg0, "`crc32_combine_gen64` parameter `arg0`")?;
+            let __dllgen_ret = __dllgen_client().crc32_combine_gen64(__dllgen_t_arg0)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`crc32_combine_gen64`'s result")?,
+            )
+        }
+        pub(super) unsafe fn crc32_combine_op(
+            crc1: u64,
+            crc2: u64,
+            op: u64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_crc1: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(crc1, "`crc32_combine_op` parameter `crc1`")?;
+            let __dllgen_t_crc2: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(crc2, "`crc32_combine_op` parameter `crc2`")?;
+            let __dllgen_t_op: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(op, "`crc32_combine_op` parameter `op`")?;
+            let __dllgen_ret = __dllgen_client()
+                .crc32_combine_op(__dllgen_t_crc1, __dllgen_t_crc2, __dllgen_t_op)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`crc32_combine_op`'s result")?,
+            )
+        }
+        pub(super) unsafe fn crc32_z(
+            crc: u64,
+            buf: *const ::core::ffi::c_void,
+            len: u64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_crc: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(crc, "`crc32_z` parameter `crc`")?;
+            let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
+                buf as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(len, "`crc32_z` parameter `buf`")?,
+                    false,
+                    1,
+                    "`crc32_z` parameter `buf`",
+                )?,
+                true,
+                "`crc32_z` parameter `buf`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .crc32_z(__dllgen_t_crc, __dllgen_t_buf)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`crc32_z`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflate(
+            strm: *mut ::core::ffi::c_void,
+            flush: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflate` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_flush: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(flush, "`deflate` parameter `flush`")?;
+            let __dllgen_ret = __dllgen_client()
+                .deflate(&mut __dllgen_t_strm, __dllgen_t_flush)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflate`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateBound(
+            strm: *mut ::core::ffi::c_void,
+            sourceLen: u64,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflateBound` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_sourceLen: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(sourceLen, "`deflateBound` parameter `sourceLen`")?;
+            let __dllgen_ret = __dllgen_client()
+                .deflateBound(&mut __dllgen_t_strm, __dllgen_t_sourceLen)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`deflateBound`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateCopy(
+            dest: *mut ::core::ffi::c_void,
+            source: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_dest = __dllgen_s::res_ZStreamS
+                .lend(dest as usize, true, "`deflateCopy` parameter `dest`")?;
+            let __dllgen_sent_dest = __dllgen_s::put_res_ZStreamS(
+                dest as *const u8,
+                &mut __dllgen_t_dest,
+            )?;
+            __dllgen_t_dest.end();
+            let mut __dllgen_t_source = __dllgen_s::res_ZStreamS
+                .lend(source as usize, false, "`deflateCopy` parameter `source`")?;
+            let __dllgen_sent_source = __dllgen_s::put_res_ZStreamS(
+                source as *const u8,
+                &mut __dllgen_t_source,
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .deflateCopy(&mut __dllgen_t_dest, &mut __dllgen_t_source)?;
+            __dllgen_t_dest.keep();
+            __dllgen_s::get_res_ZStreamS(
+                dest as *mut u8,
+                &__dllgen_t_dest,
+                &__dllgen_sent_dest,
+            )?;
+            __dllgen_s::get_res_ZStreamS(
+                source as *mut u8,
+                &__dllgen_t_source,
+                &__dllgen_sent_source,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateCopy`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateEnd(
+            strm: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflateEnd` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            __dllgen_t_strm.end();
+            let __dllgen_ret = __dllgen_client().deflateEnd(&mut __dllgen_t_strm)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateEnd`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateGetDictionary(
+            strm: *mut ::core::ffi::c_void,
+            dictionary: *mut ::core::ffi::c_void,
+            dictLength: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflateGetDictionary` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_cap_dictionary: usize = ::dllgen_runtime::proxy::elements(
+                32768u64,
+                false,
+                1,
+                "`deflateGetDictionary` parameter `dictionary`",
+            )?;
+            let (__dllgen_ret, __dllgen_a_dictionary) = __dllgen_client()
+                .deflateGetDictionary(&mut __dllgen_t_strm)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            ::dllgen_runtime::proxy::copy_out(
+                dictionary as *mut u8,
+                __dllgen_cap_dictionary,
+                &__dllgen_a_dictionary,
+                "`deflateGetDictionary` parameter `dictionary`",
+            )?;
+            ::dllgen_runtime::proxy::write(
+                dictLength as *mut u32,
+                ::dllgen_runtime::proxy::units::<
+                    u32,
+                >(
+                    __dllgen_a_dictionary.len(),
+                    false,
+                    1,
+                    "`deflateGetDictionary` parameter `dictionary`",
+                )?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateGetDictionary`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateInit2_(
+            strm: *mut ::core::ffi::c_void,
+            level: i32,
+            method: i32,
+            windowBits: i32,
+            memLevel: i32,
+            strategy: i32,
+            version: *const ::core::ffi::c_void,
+            stream_size: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, true, "`deflateInit2_` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            __dllgen_t_strm.end();
+            let __dllgen_t_level: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(level, "`deflateInit2_` parameter `level`")?;
+            let __dllgen_t_method: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(method, "`deflateInit2_` parameter `method`")?;
+            let __dllgen_t_windowBits: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(windowBits, "`deflateInit2_` parameter `windowBits`")?;
+            let __dllgen_t_memLevel: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(memLevel, "`deflateInit2_` parameter `memLevel`")?;
+            let __dllgen_t_strategy: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(strategy, "`deflateInit2_` parameter `strategy`")?;
+            if stream_size as i64 != 112i64 {
+                return Err(
+                    ::dllgen_runtime::proxy::refuse(
+                        "`deflateInit2_` parameter `stream_size`",
+                        "the spec fixes it to 112",
+                    ),
+                );
+            }
+            let __dllgen_ret = __dllgen_client()
+                .deflateInit2_(
+                    &mut __dllgen_t_strm,
+                    __dllgen_t_level,
+                    __dllgen_t_method,
+                    __dllgen_t_windowBits,
+                    __dllgen_t_memLevel,
+                    __dllgen_t_strategy,
+                )?;
+            __dllgen_t_strm.keep();
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateInit2_`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateInit_(
+            strm: *mut ::core::ffi::c_void,
+            level: i32,
+            version: *const ::core::ffi::c_void,
+            stream_size: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, true, "`deflateInit_` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            __dllgen_t_strm.end();
+            let __dllgen_t_level: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(level, "`deflateInit_` parameter `level`")?;
+            if stream_size as i64 != 112i64 {
+                return Err(
+                    ::dllgen_runtime::proxy::refuse(
+                        "`deflateInit_` parameter `stream_size`",
+                        "the spec fixes it to 112",
+                    ),
+                );
+            }
+            let __dllgen_ret = __dllgen_client()
+                .deflateInit_(&mut __dllgen_t_strm, __dllgen_t_level)?;
+            __dllgen_t_strm.keep();
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateInit_`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateParams(
+            strm: *mut ::core::ffi::c_void,
+            level: i32,
+            strategy: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflateParams` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_level: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(level, "`deflateParams` parameter `level`")?;
+            let __dllgen_t_strategy: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(strategy, "`deflateParams` parameter `strategy`")?;
+            let __dllgen_ret = __dllgen_client()
+                .deflateParams(
+                    &mut __dllgen_t_strm,
+                    __dllgen_t_level,
+                    __dllgen_t_strategy,
+                )?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateParams`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflatePending(
+            strm: *mut ::core::ffi::c_void,
+            pending: *mut ::core::ffi::c_void,
+            bits: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflatePending` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            ::dllgen_runtime::proxy::needed(
+                pending,
+                "`deflatePending` parameter `pending`",
+            )?;
+            ::dllgen_runtime::proxy::needed(bits, "`deflatePending` parameter `bits`")?;
+            let (__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits) = __dllgen_client()
+                .deflatePending(&mut __dllgen_t_strm)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            ::dllgen_runtime::proxy::write(
+                pending as *mut u32,
+                ::dllgen_runtime::proxy::widen::<
+                    u32,
+                    _,
+                >(__dllgen_a_pending, "`deflatePending` parameter `pending`")?,
+            );
+            ::dllgen_runtime::proxy::write(
+                bits as *mut i32,
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_a_bits, "`deflatePending` parameter `bits`")?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflatePending`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflatePrime(
+            strm: *mut ::core::ffi::c_void,
+            bits: i32,
+            value: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflatePrime` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_bits: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(bits, "`deflatePrime` parameter `bits`")?;
+            let __dllgen_t_value: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(value, "`deflatePrime` parameter `value`")?;
+            let __dllgen_ret = __dllgen_client()
+                .deflatePrime(&mut __dllgen_t_strm, __dllgen_t_bits, __dllgen_t_value)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflatePrime`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateReset(
+            strm: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflateReset` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_ret = __dllgen_client().deflateReset(&mut __dllgen_t_strm)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateReset`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateResetKeep(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_arg0 = __dllgen_s::res_ZStreamS
+                .lend(arg0 as usize, false, "`deflateResetKeep` parameter `arg0`")?;
+            let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(
+                arg0 as *const u8,
+                &mut __dllgen_t_arg0,
+            )?;
+            let __dllgen_ret = __dllgen_client().deflateResetKeep(&mut __dllgen_t_arg0)?;
+            __dllgen_s::get_res_ZStreamS(
+                arg0 as *mut u8,
+                &__dllgen_t_arg0,
+                &__dllgen_sent_arg0,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateResetKeep`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateSetDictionary(
+            strm: *mut ::core::ffi::c_void,
+            dictionary: *const ::core::ffi::c_void,
+            dictLength: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflateSetDictionary` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_dictionary = ::dllgen_runtime::proxy::slice(
+                dictionary as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        dictLength,
+                        "`deflateSetDictionary` parameter `dictionary`",
+                    )?,
+                    false,
+                    1,
+                    "`deflateSetDictionary` parameter `dictionary`",
+                )?,
+                false,
+                "`deflateSetDictionary` parameter `dictionary`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .deflateSetDictionary(
+                    &mut __dllgen_t_strm,
+                    __dllgen_t_dictionary
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`deflateSetDictionary` parameter `dictionary`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateSetDictionary`'s result")?,
+            )
+        }
+        pub(super) unsafe fn deflateTune(
+            strm: *mut ::core::ffi::c_void,
+            good_length: i32,
+            max_lazy: i32,
+            nice_length: i32,
+            max_chain: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`deflateTune` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_good_length: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(good_length, "`deflateTune` parameter `good_length`")?;
+            let __dllgen_t_max_lazy: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(max_lazy, "`deflateTune` parameter `max_lazy`")?;
+            let __dllgen_t_nice_length: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(nice_length, "`deflateTune` parameter `nice_length`")?;
+            let __dllgen_t_max_chain: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(max_chain, "`deflateTune` parameter `max_chain`")?;
+            let __dllgen_ret = __dllgen_client()
+                .deflateTune(
+                    &mut __dllgen_t_strm,
+                    __dllgen_t_good_length,
+                    __dllgen_t_max_lazy,
+                    __dllgen_t_nice_length,
+                    __dllgen_t_max_chain,
+                )?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`deflateTune`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzbuffer(
+            file: *mut ::core::ffi::c_void,
+            size: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_size: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(size, "`gzbuffer` parameter `size`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzbuffer(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_t_size,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzbuffer`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzclearerr(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<()> {
+            let () = __dllgen_client()
+                .gzclearerr(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(())
+        }
+        pub(super) unsafe fn gzclose(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzclose(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzclose`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzclose_r(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzclose_r(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzclose_r`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzclose_w(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzclose_w(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzclose_w`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzdirect(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzdirect(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzdirect`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzeof(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzeof(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzeof`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzerror(
+            file: *mut ::core::ffi::c_void,
+            errnum: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            ::dllgen_runtime::proxy::needed(errnum, "`gzerror` parameter `errnum`")?;
+            let (__dllgen_ret, __dllgen_a_errnum) = __dllgen_client()
+                .gzerror(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            ::dllgen_runtime::proxy::write(
+                errnum as *mut i32,
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_a_errnum, "`gzerror` parameter `errnum`")?,
+            );
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                            as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
+                            as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn gzflush(
+            file: *mut ::core::ffi::c_void,
+            flush: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_flush: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(flush, "`gzflush` parameter `flush`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzflush(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_t_flush,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzflush`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzfwrite(
+            buf: *const ::core::ffi::c_void,
+            size: u64,
+            nitems: u64,
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
+                buf as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    (::dllgen_runtime::proxy::count(size, "`gzfwrite` parameter `buf`")?)
+                        .checked_mul(
+                            ::dllgen_runtime::proxy::count(
+                                nitems,
+                                "`gzfwrite` parameter `buf`",
+                            )?,
+                        )
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzfwrite` parameter `buf`",
+                            "the length overflows",
+                        ))?,
+                    true,
+                    1,
+                    "`gzfwrite` parameter `buf`",
+                )?,
+                false,
+                "`gzfwrite` parameter `buf`",
+            )?;
+            let __dllgen_t_size: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(size, "`gzfwrite` parameter `size`")?;
+            let __dllgen_t_nitems: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(nitems, "`gzfwrite` parameter `nitems`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzfwrite(
+                    __dllgen_t_buf
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzfwrite` parameter `buf`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_size,
+                    __dllgen_t_nitems,
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`gzfwrite`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzgetc(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzgetc(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzgetc`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzgetc_(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzgetc_(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzgetc_`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzoffset(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let __dllgen_ret = __dllgen_client()
+                .gzoffset(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`gzoffset`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzoffset64(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let __dllgen_ret = __dllgen_client()
+                .gzoffset64(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`gzoffset64`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzopen(
+            arg0: *const ::core::ffi::c_void,
+            arg1: *const ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let __dllgen_t_arg0 = ::dllgen_runtime::proxy::in_str(
+                arg0 as *const ::core::ffi::c_char,
+                false,
+                "`gzopen` parameter `arg0`",
+            )?;
+            let __dllgen_t_arg1 = ::dllgen_runtime::proxy::in_str(
+                arg1 as *const ::core::ffi::c_char,
+                false,
+                "`gzopen` parameter `arg1`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .gzopen(
+                    __dllgen_t_arg0
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzopen` parameter `arg0`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_arg1
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzopen` parameter `arg1`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            Ok(
+                ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
+                    as usize as *mut ::core::ffi::c_void,
+            )
+        }
+        pub(super) unsafe fn gzopen64(
+            arg0: *const ::core::ffi::c_void,
+            arg1: *const ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let __dllgen_t_arg0 = ::dllgen_runtime::proxy::in_str(
+                arg0 as *const ::core::ffi::c_char,
+                false,
+                "`gzopen64` parameter `arg0`",
+            )?;
+            let __dllgen_t_arg1 = ::dllgen_runtime::proxy::in_str(
+                arg1 as *const ::core::ffi::c_char,
+                false,
+                "`gzopen64` parameter `arg1`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .gzopen64(
+                    __dllgen_t_arg0
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzopen64` parameter `arg0`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_arg1
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzopen64` parameter `arg1`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            Ok(
+                ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
+                    as usize as *mut ::core::ffi::c_void,
+            )
+        }
+        pub(super) unsafe fn gzputc(
+            file: *mut ::core::ffi::c_void,
+            c: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_c: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(c, "`gzputc` parameter `c`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzputc(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_t_c,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzputc`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzputs(
+            file: *mut ::core::ffi::c_void,
+            s: *const ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_s = ::dllgen_runtime::proxy::in_str(
+                s as *const ::core::ffi::c_char,
+                false,
+                "`gzputs` parameter `s`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .gzputs(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_t_s
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzputs` parameter `s`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzputs`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzread(
+            file: *mut ::core::ffi::c_void,
+            buf: *mut ::core::ffi::c_void,
+            len: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
+                ::dllgen_runtime::proxy::count(len, "`gzread` parameter `buf`")?,
+                true,
+                1,
+                "`gzread` parameter `buf`",
+            )?;
+            let __dllgen_a_buf = __dllgen_client()
+                .gzread(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_cap_buf,
+                )?;
+            ::dllgen_runtime::proxy::copy_out(
+                buf as *mut u8,
+                __dllgen_cap_buf,
+                &__dllgen_a_buf,
+                "`gzread` parameter `buf`",
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::units::<
+                    i32,
+                >(__dllgen_a_buf.len(), true, 1, "`gzread`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzrewind(
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_ret = __dllgen_client()
+                .gzrewind(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzrewind`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzseek(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i64,
+            arg2: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`gzseek` parameter `arg1`")?;
+            let __dllgen_t_arg2: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`gzseek` parameter `arg2`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzseek(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_arg1,
+                    __dllgen_t_arg2,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`gzseek`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzseek64(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i64,
+            arg2: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let __dllgen_t_arg1: i64 = ::dllgen_runtime::proxy::narrow::<
+                i64,
+                _,
+            >(arg1, "`gzseek64` parameter `arg1`")?;
+            let __dllgen_t_arg2: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`gzseek64` parameter `arg2`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzseek64(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_arg1,
+                    __dllgen_t_arg2,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`gzseek64`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzsetparams(
+            file: *mut ::core::ffi::c_void,
+            level: i32,
+            strategy: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_level: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(level, "`gzsetparams` parameter `level`")?;
+            let __dllgen_t_strategy: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(strategy, "`gzsetparams` parameter `strategy`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzsetparams(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_t_level,
+                    __dllgen_t_strategy,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzsetparams`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gztell(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let __dllgen_ret = __dllgen_client()
+                .gztell(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`gztell`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gztell64(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let __dllgen_ret = __dllgen_client()
+                .gztell64(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`gztell64`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzungetc(
+            c: i32,
+            file: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_c: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(c, "`gzungetc` parameter `c`")?;
+            let __dllgen_ret = __dllgen_client()
+                .gzungetc(
+                    __dllgen_t_c,
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzungetc`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzwrite(
+            file: *mut ::core::ffi::c_void,
+            buf: *const ::core::ffi::c_void,
+            len: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
+                buf as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(len, "`gzwrite` parameter `buf`")?,
+                    true,
+                    1,
+                    "`gzwrite` parameter `buf`",
+                )?,
+                false,
+                "`gzwrite` parameter `buf`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .gzwrite(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_t_buf
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`gzwrite` parameter `buf`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`gzwrite`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflate(
+            strm: *mut ::core::ffi::c_void,
+            flush: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflate` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_flush: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(flush, "`inflate` parameter `flush`")?;
+            let __dllgen_ret = __dllgen_client()
+                .inflate(&mut __dllgen_t_strm, __dllgen_t_flush)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflate`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateBackEnd(
+            strm: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateBackEnd` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            __dllgen_t_strm.end();
+            let __dllgen_ret = __dllgen_client().inflateBackEnd(&mut __dllgen_t_strm)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateBackEnd`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateCodesUsed(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<u64> {
+            let mut __dllgen_t_arg0 = __dllgen_s::res_ZStreamS
+                .lend(arg0 as usize, false, "`inflateCodesUsed` parameter `arg0`")?;
+            let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(
+                arg0 as *const u8,
+                &mut __dllgen_t_arg0,
+            )?;
+            let __dllgen_ret = __dllgen_client().inflateCodesUsed(&mut __dllgen_t_arg0)?;
+            __dllgen_s::get_res_ZStreamS(
+                arg0 as *mut u8,
+                &__dllgen_t_arg0,
+                &__dllgen_sent_arg0,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`inflateCodesUsed`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateCopy(
+            dest: *mut ::core::ffi::c_void,
+            source: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_dest = __dllgen_s::res_ZStreamS
+                .lend(dest as usize, true, "`inflateCopy` parameter `dest`")?;
+            let __dllgen_sent_dest = __dllgen_s::put_res_ZStreamS(
+                dest as *const u8,
+                &mut __dllgen_t_dest,
+            )?;
+            __dllgen_t_dest.end();
+            let mut __dllgen_t_source = __dllgen_s::res_ZStreamS
+                .lend(source as usize, false, "`inflateCopy` parameter `source`")?;
+            let __dllgen_sent_source = __dllgen_s::put_res_ZStreamS(
+                source as *const u8,
+                &mut __dllgen_t_source,
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .inflateCopy(&mut __dllgen_t_dest, &mut __dllgen_t_source)?;
+            __dllgen_t_dest.keep();
+            __dllgen_s::get_res_ZStreamS(
+                dest as *mut u8,
+                &__dllgen_t_dest,
+                &__dllgen_sent_dest,
+            )?;
+            __dllgen_s::get_res_ZStreamS(
+                source as *mut u8,
+                &__dllgen_t_source,
+                &__dllgen_sent_source,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateCopy`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateEnd(
+            strm: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateEnd` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            __dllgen_t_strm.end();
+            let __dllgen_ret = __dllgen_client().inflateEnd(&mut __dllgen_t_strm)?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateEnd`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateGetDictionary(
+            strm: *mut ::core::ffi::c_void,
+            dictionary: *mut ::core::ffi::c_void,
+            dictLength: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateGetDictionary` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_cap_dictionary: usize = ::dllgen_runtime::proxy::elements(
+                32768u64,
+                false,
+                1,
+                "`inflateGetDictionary` parameter `dictionary`",
+            )?;
+            let (__dllgen_ret, __dllgen_a_dictionary) = __dllgen_client()
+                .inflateGetDictionary(&mut __dllgen_t_strm)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            ::dllgen_runtime::proxy::copy_out(
+                dictionary as *mut u8,
+                __dllgen_cap_dictionary,
+                &__dllgen_a_dictionary,
+                "`inflateGetDictionary` parameter `dictionary`",
+            )?;
+            ::dllgen_runtime::proxy::write(
+                dictLength as *mut u32,
+                ::dllgen_runtime::proxy::units::<
+                    u32,
+                >(
+                    __dllgen_a_dictionary.len(),
+                    false,
+                    1,
+                    "`inflateGetDictionary` parameter `dictionary`",
+                )?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateGetDictionary`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateInit2_(
+            strm: *mut ::core::ffi::c_void,
+            windowBits: i32,
+            version: *const ::core::ffi::c_void,
+            stream_size: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, true, "`inflateInit2_` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            __dllgen_t_strm.end();
+            let __dllgen_t_windowBits: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(windowBits, "`inflateInit2_` parameter `windowBits`")?;
+            if stream_size as i64 != 112i64 {
+                return Err(
+                    ::dllgen_runtime::proxy::refuse(
+                        "`inflateInit2_` parameter `stream_size`",
+                        "the spec fixes it to 112",
+                    ),
+                );
+            }
+            let __dllgen_ret = __dllgen_client()
+                .inflateInit2_(&mut __dllgen_t_strm, __dllgen_t_windowBits)?;
+            __dllgen_t_strm.keep();
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateInit2_`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateInit_(
+            strm: *mut ::core::ffi::c_void,
+            version: *const ::core::ffi::c_void,
+            stream_size: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, true, "`inflateInit_` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            __dllgen_t_strm.end();
+            if stream_size as i64 != 112i64 {
+                return Err(
+                    ::dllgen_runtime::proxy::refuse(
+                        "`inflateInit_` parameter `stream_size`",
+                        "the spec fixes it to 112",
+                    ),
+                );
+            }
+            let __dllgen_ret = __dllgen_client().inflateInit_(&mut __dllgen_t_strm)?;
+            __dllgen_t_strm.keep();
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateInit_`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateMark(
+            strm: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateMark` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_ret = __dllgen_client().inflateMark(&mut __dllgen_t_strm)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i64,
+                    _,
+                >(__dllgen_ret, "`inflateMark`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflatePrime(
+            strm: *mut ::core::ffi::c_void,
+            bits: i32,
+            value: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflatePrime` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_bits: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(bits, "`inflatePrime` parameter `bits`")?;
+            let __dllgen_t_value: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(value, "`inflatePrime` parameter `value`")?;
+            let __dllgen_ret = __dllgen_client()
+                .inflatePrime(&mut __dllgen_t_strm, __dllgen_t_bits, __dllgen_t_value)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflatePrime`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateReset(
+            strm: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateReset` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_ret = __dllgen_client().inflateReset(&mut __dllgen_t_strm)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateReset`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateReset2(
+            strm: *mut ::core::ffi::c_void,
+            windowBits: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateReset2` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_windowBits: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(windowBits, "`inflateReset2` parameter `windowBits`")?;
+            let __dllgen_ret = __dllgen_client()
+                .inflateReset2(&mut __dllgen_t_strm, __dllgen_t_windowBits)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateReset2`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateResetKeep(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_arg0 = __dllgen_s::res_ZStreamS
+                .lend(arg0 as usize, false, "`inflateResetKeep` parameter `arg0`")?;
+            let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(
+                arg0 as *const u8,
+                &mut __dllgen_t_arg0,
+            )?;
+            let __dllgen_ret = __dllgen_client().inflateResetKeep(&mut __dllgen_t_arg0)?;
+            __dllgen_s::get_res_ZStreamS(
+                arg0 as *mut u8,
+                &__dllgen_t_arg0,
+                &__dllgen_sent_arg0,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateResetKeep`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateSetDictionary(
+            strm: *mut ::core::ffi::c_void,
+            dictionary: *const ::core::ffi::c_void,
+            dictLength: u32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateSetDictionary` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_t_dictionary = ::dllgen_runtime::proxy::slice(
+                dictionary as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        dictLength,
+                        "`inflateSetDictionary` parameter `dictionary`",
+                    )?,
+                    false,
+                    1,
+                    "`inflateSetDictionary` parameter `dictionary`",
+                )?,
+                false,
+                "`inflateSetDictionary` parameter `dictionary`",
+            )?;
+            let __dllgen_ret = __dllgen_client()
+                .inflateSetDictionary(
+                    &mut __dllgen_t_strm,
+                    __dllgen_t_dictionary
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`inflateSetDictionary` parameter `dictionary`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateSetDictionary`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateSync(
+            strm: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
+                .lend(strm as usize, false, "`inflateSync` parameter `strm`")?;
+            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
+                strm as *const u8,
+                &mut __dllgen_t_strm,
+            )?;
+            let __dllgen_ret = __dllgen_client().inflateSync(&mut __dllgen_t_strm)?;
+            __dllgen_s::get_res_ZStreamS(
+                strm as *mut u8,
+                &__dllgen_t_strm,
+                &__dllgen_sent_strm,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateSync`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateSyncPoint(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_arg0 = __dllgen_s::res_ZStreamS
+                .lend(arg0 as usize, false, "`inflateSyncPoint` parameter `arg0`")?;
+            let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(
+                arg0 as *const u8,
+                &mut __dllgen_t_arg0,
+            )?;
+            let __dllgen_ret = __dllgen_client().inflateSyncPoint(&mut __dllgen_t_arg0)?;
+            __dllgen_s::get_res_ZStreamS(
+                arg0 as *mut u8,
+                &__dllgen_t_arg0,
+                &__dllgen_sent_arg0,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateSyncPoint`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateUndermine(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_arg0 = __dllgen_s::res_ZStreamS
+                .lend(arg0 as usize, false, "`inflateUndermine` parameter `arg0`")?;
+            let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(
+                arg0 as *const u8,
+                &mut __dllgen_t_arg0,
+            )?;
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`inflateUndermine` parameter `arg1`")?;
+            let __dllgen_ret = __dllgen_client()
+                .inflateUndermine(&mut __dllgen_t_arg0, __dllgen_t_arg1)?;
+            __dllgen_s::get_res_ZStreamS(
+                arg0 as *mut u8,
+                &__dllgen_t_arg0,
+                &__dllgen_sent_arg0,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateUndermine`'s result")?,
+            )
+        }
+        pub(super) unsafe fn inflateValidate(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i32,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let mut __dllgen_t_arg0 = __dllgen_s::res_ZStreamS
+                .lend(arg0 as usize, false, "`inflateValidate` parameter `arg0`")?;
+            let __dllgen_sent_arg0 = __dllgen_s::put_res_ZStreamS(
+                arg0 as *const u8,
+                &mut __dllgen_t_arg0,
+            )?;
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`inflateValidate` parameter `arg1`")?;
+            let __dllgen_ret = __dllgen_client()
+                .inflateValidate(&mut __dllgen_t_arg0, __dllgen_t_arg1)?;
+            __dllgen_s::get_res_ZStreamS(
+                arg0 as *mut u8,
+                &__dllgen_t_arg0,
+                &__dllgen_sent_arg0,
+            )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`inflateValidate`'s result")?,
+            )
+        }
+        pub(super) unsafe fn uncompress(
+            dest: *mut ::core::ffi::c_void,
+            destLen: *mut ::core::ffi::c_void,
+            source: *const ::core::ffi::c_void,
+            sourceLen: u64,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
+                ::dllgen_runtime::proxy::count(
+                    ::dllgen_runtime::proxy::read_required(
+                        destLen as *const u64,
+                        "`uncompress` parameter `dest`",
+                    )?,
+                    "`uncompress` parameter `dest`",
+                )?,
+                false,
+                1,
+                "`uncompress` parameter `dest`",
+            )?;
+            let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
+                source as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        sourceLen,
+                        "`uncompress` parameter `source`",
+                    )?,
+                    false,
+                    1,
+                    "`uncompress` parameter `source`",
+                )?,
+                false,
+                "`uncompress` parameter `source`",
+            )?;
+            let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client()
+                .uncompress(
+                    __dllgen_cap_dest,
+                    __dllgen_t_source
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`uncompress` parameter `source`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
+            ::dllgen_runtime::proxy::copy_out(
+                dest as *mut u8,
+                __dllgen_cap_dest,
+                &__dllgen_a_dest,
+                "`uncompress` parameter `dest`",
+            )?;
+            ::dllgen_runtime::proxy::write(
+                destLen as *mut u64,
+                ::dllgen_runtime::proxy::units::<
+                    u64,
+                >(__dllgen_a_dest.len(), false, 1, "`uncompress` parameter `dest`")?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`uncompress`'s result")?,
+            )
+        }
+        pub(super) unsafe fn uncompress2(
+            dest: *mut ::core::ffi::c_void,
+            destLen: *mut ::core::ffi::c_void,
+            source: *const ::core::ffi::c_void,
+            sourceLen: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
+                ::dllgen_runtime::proxy::count(
+                    ::dllgen_runtime::proxy::read_required(
+                        destLen as *const u64,
+                        "`uncompress2` parameter `dest`",
+                    )?,
+                    "`uncompress2` parameter `dest`",
+                )?,
                 false,
                 1,
                 "`uncompress2` parameter `dest`",
-            )?,
-        );
-        ::dllgen_runtime::proxy::write(
-            sourceLen as *mut u64,
-            ::dllgen_runtime::proxy::widen::<u64, _>(
-                __dllgen_o_sourceLen,
-                "`uncompress2` parameter `sourceLen`",
-            )?,
-        );
-        Ok(::dllgen_runtime::proxy::widen::<i32, _>(__dllgen_ret, "`uncompress2`'s result")?)
-    }
-    pub(super) unsafe fn zError(arg0: i32) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_t_arg0: i32 =
-            ::dllgen_runtime::proxy::narrow::<i32, _>(arg0, "`zError` parameter `arg0`")?;
-        let __dllgen_ret = __dllgen_client().zError(__dllgen_t_arg0)?;
-        Ok(::dllgen_runtime::proxy::intern(&__dllgen_ret) as *const ::core::ffi::c_void)
-    }
-    pub(super) unsafe fn zlibCompileFlags() -> ::dllgen_runtime::proxy::Result<u64> {
-        let __dllgen_ret = __dllgen_client().zlibCompileFlags()?;
-        Ok(::dllgen_runtime::proxy::widen::<u64, _>(__dllgen_ret, "`zlibCompileFlags`'s result")?)
-    }
-    pub(super) unsafe fn zlibVersion() -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
-        let __dllgen_ret = __dllgen_client().zlibVersion()?;
-        Ok(::dllgen_runtime::proxy::intern(&__dllgen_ret) as *const ::core::ffi::c_void)
-    }
-}
-/// Struct conversions between the caller's 64-bit layout and the client's types.
-mod __dllgen_s {
-    use super::*;
-    /// The objects of `struct z_stream_s`s the caller set up, by its struct's address.
-    pub(super) static res_ZStreamS: ::dllgen_runtime::proxy::Residents<__dllgen_c::ZStreamS> =
-        ::dllgen_runtime::proxy::Residents::new();
-    /// Sets what the client sends of a resident `struct z_stream_s` from the caller's (64-bit layout).
-    pub(super) unsafe fn put_res_ZStreamS(
-        p: *const u8,
-        v: &mut __dllgen_c::ZStreamS,
-    ) -> ::dllgen_runtime::proxy::Result<::std::vec::Vec<usize>> {
-        let p = p as *mut u8;
-        let mut sent = ::std::vec::Vec::new();
-        unsafe {
-            let __dllgen_n = ::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    (p.add(8usize) as *mut u32).read_unaligned(),
-                    "`struct z_stream_s` field `next_in`",
+            )?;
+            let __dllgen_t_source = ::dllgen_runtime::proxy::slice(
+                source as *const u8,
+                ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        ::dllgen_runtime::proxy::read_required(
+                            sourceLen as *const u64,
+                            "`uncompress2` parameter `source`",
+                        )?,
+                        "`uncompress2` parameter `source`",
+                    )?,
+                    false,
+                    1,
+                    "`uncompress2` parameter `source`",
                 )?,
                 false,
-                1,
-                "`struct z_stream_s` field `next_in`",
+                "`uncompress2` parameter `source`",
             )?;
-            let __dllgen_b = ::dllgen_runtime::proxy::slice(
-                (p.add(0usize) as *mut *const u8).read_unaligned(),
-                __dllgen_n,
-                true,
-                "`struct z_stream_s` field `next_in`",
-            )?
-            .unwrap_or_default()
-            .to_vec();
-            v.next_in = __dllgen_b;
-            sent.push(__dllgen_n);
-            sent.push(::dllgen_runtime::proxy::elements(
-                ::dllgen_runtime::proxy::count(
-                    (p.add(32usize) as *const u32).read_unaligned(),
-                    "`struct z_stream_s` field `next_out`",
-                )?,
-                false,
-                1,
-                "`struct z_stream_s` field `next_out`",
-            )?);
-            v.avail_out = ::dllgen_runtime::proxy::narrow::<u32, _>(
-                (p.add(32usize) as *mut u32).read_unaligned(),
-                "`struct z_stream_s` field `avail_out`",
-            )?;
-        }
-        Ok(sent)
-    }
-    /// Writes back what the library left in a resident `struct z_stream_s` into the caller's.
-    pub(super) unsafe fn get_res_ZStreamS(
-        p: *mut u8,
-        v: &__dllgen_c::ZStreamS,
-        sent: &[usize],
-    ) -> ::dllgen_runtime::proxy::Result<()> {
-        unsafe {
-            let __dllgen_left = v.next_in.len();
-            if __dllgen_left > sent[0] {
-                return Err(::dllgen_runtime::proxy::refuse(
-                    "`struct z_stream_s` field `next_in`",
-                    "more input left than was given",
-                ));
-            }
-            let __dllgen_to = ::dllgen_runtime::proxy::advance(
-                (p.add(0usize) as *mut *const u8).read_unaligned() as usize,
-                sent[0] - __dllgen_left,
-                sent[0],
-                1,
-                "`struct z_stream_s` field `next_in`",
-            )?;
-            (p.add(0usize) as *mut *const u8).write_unaligned(__dllgen_to as *const u8);
-            (p.add(8usize) as *mut u32).write_unaligned(::dllgen_runtime::proxy::widen::<u32, _>(
-                __dllgen_left,
-                "`struct z_stream_s` field `next_in`",
-            )?);
-            (p.add(16usize) as *mut u64).write_unaligned(::dllgen_runtime::proxy::widen::<u64, _>(
-                v.total_in,
-                "`struct z_stream_s` field `total_in`",
-            )?);
-            let __dllgen_to = (p.add(24usize) as *mut *mut u8).read_unaligned();
+            let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = __dllgen_client()
+                .uncompress2(
+                    __dllgen_cap_dest,
+                    __dllgen_t_source
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`uncompress2` parameter `source`",
+                            "NULL where the library needs it",
+                        ))?,
+                )?;
             ::dllgen_runtime::proxy::copy_out(
-                __dllgen_to,
-                sent[1],
-                &v.next_out,
-                "`struct z_stream_s` field `next_out`",
+                dest as *mut u8,
+                __dllgen_cap_dest,
+                &__dllgen_a_dest,
+                "`uncompress2` parameter `dest`",
             )?;
-            (p.add(24usize) as *mut *mut u8).write_unaligned(::dllgen_runtime::proxy::advance(
-                __dllgen_to as usize,
-                v.next_out.len(),
-                sent[1],
-                1,
-                "`struct z_stream_s` field `next_out`",
-            )? as *mut u8);
-            (p.add(32usize) as *mut u32).write_unaligned(::dllgen_runtime::proxy::widen::<u32, _>(
-                v.avail_out,
-                "`struct z_stream_s` field `avail_out`",
-            )?);
-            (p.add(40usize) as *mut u64).write_unaligned(::dllgen_runtime::proxy::widen::<u64, _>(
-                v.total_out,
-                "`struct z_stream_s` field `total_out`",
-            )?);
-            (p.add(48usize) as *mut *const ::core::ffi::c_char).write_unaligned(
-                v.msg.as_deref().map_or(::core::ptr::null(), ::dllgen_runtime::proxy::intern),
+            ::dllgen_runtime::proxy::write(
+                destLen as *mut u64,
+                ::dllgen_runtime::proxy::units::<
+                    u64,
+                >(__dllgen_a_dest.len(), false, 1, "`uncompress2` parameter `dest`")?,
             );
-            (p.add(88usize) as *mut i32).write_unaligned(::dllgen_runtime::proxy::widen::<i32, _>(
-                v.data_type,
-                "`struct z_stream_s` field `data_type`",
-            )?);
-            (p.add(96usize) as *mut u64).write_unaligned(::dllgen_runtime::proxy::widen::<u64, _>(
-                v.adler,
-                "`struct z_stream_s` field `adler`",
-            )?);
-            (p.add(104usize) as *mut u64).write_unaligned(::dllgen_runtime::proxy::widen::<u64, _>(
-                v.reserved,
-                "`struct z_stream_s` field `reserved`",
-            )?);
+            ::dllgen_runtime::proxy::write(
+                sourceLen as *mut u64,
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_o_sourceLen, "`uncompress2` parameter `sourceLen`")?,
+            );
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`uncompress2`'s result")?,
+            )
         }
-        Ok(())
+        pub(super) unsafe fn zError(
+            arg0: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_arg0: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg0, "`zError` parameter `arg0`")?;
+            let __dllgen_ret = __dllgen_client().zError(__dllgen_t_arg0)?;
+            Ok(
+                ::dllgen_runtime::proxy::intern(&__dllgen_ret)
+                    as *const ::core::ffi::c_void,
+            )
+        }
+        pub(super) unsafe fn zlibCompileFlags() -> ::dllgen_runtime::proxy::Result<u64> {
+            let __dllgen_ret = __dllgen_client().zlibCompileFlags()?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    u64,
+                    _,
+                >(__dllgen_ret, "`zlibCompileFlags`'s result")?,
+            )
+        }
+        pub(super) unsafe fn zlibVersion() -> ::dllgen_runtime::proxy::Result<
+            *const ::core::ffi::c_void,
+        > {
+            let __dllgen_ret = __dllgen_client().zlibVersion()?;
+            Ok(
+                ::dllgen_runtime::proxy::intern(&__dllgen_ret)
+                    as *const ::core::ffi::c_void,
+            )
+        }
+    }
+    /// Struct conversions between the caller's 64-bit layout and the client's types.
+    mod __dllgen_s {
+        use super::*;
+        /// The objects of `struct z_stream_s`s the caller set up, by its struct's address.
+        pub(super) static res_ZStreamS: ::dllgen_runtime::proxy::Residents<
+            __dllgen_c::ZStreamS,
+        > = ::dllgen_runtime::proxy::Residents::new();
+        /// Sets what the client sends of a resident `struct z_stream_s` from the caller's (64-bit layout).
+        pub(super) unsafe fn put_res_ZStreamS(
+            p: *const u8,
+            v: &mut __dllgen_c::ZStreamS,
+        ) -> ::dllgen_runtime::proxy::Result<::std::vec::Vec<usize>> {
+            let p = p as *mut u8;
+            let mut sent = ::std::vec::Vec::new();
+            unsafe {
+                let __dllgen_n = ::dllgen_runtime::proxy::elements(
+                    ::dllgen_runtime::proxy::count(
+                        (p.add(8usize) as *mut u32).read_unaligned(),
+                        "`struct z_stream_s` field `next_in`",
+                    )?,
+                    false,
+                    1,
+                    "`struct z_stream_s` field `next_in`",
+                )?;
+                let __dllgen_b = ::dllgen_runtime::proxy::slice(
+                        (p.add(0usize) as *mut *const u8).read_unaligned(),
+                        __dllgen_n,
+                        true,
+                        "`struct z_stream_s` field `next_in`",
+                    )?
+                    .unwrap_or_default()
+                    .to_vec();
+                v.next_in = __dllgen_b;
+                sent.push(__dllgen_n);
+                sent.push(
+                    ::dllgen_runtime::proxy::elements(
+                        ::dllgen_runtime::proxy::count(
+                            (p.add(32usize) as *const u32).read_unaligned(),
+                            "`struct z_stream_s` field `next_out`",
+                        )?,
+                        false,
+                        1,
+                        "`struct z_stream_s` field `next_out`",
+                    )?,
+                );
+                v.avail_out = ::dllgen_runtime::proxy::narrow::<
+                    u32,
+                    _,
+                >(
+                    (p.add(32usize) as *mut u32).read_unaligned(),
+                    "`struct z_stream_s` field `avail_out`",
+                )?;
+            }
+            Ok(sent)
+        }
+        /// Writes back what the library left in a resident `struct z_stream_s` into the caller's.
+        pub(super) unsafe fn get_res_ZStreamS(
+            p: *mut u8,
+            v: &__dllgen_c::ZStreamS,
+            sent: &[usize],
+        ) -> ::dllgen_runtime::proxy::Result<()> {
+            unsafe {
+                let __dllgen_left = v.next_in.len();
+                if __dllgen_left > sent[0] {
+                    return Err(
+                        ::dllgen_runtime::proxy::refuse(
+                            "`struct z_stream_s` field `next_in`",
+                            "more input left than was given",
+                        ),
+                    );
+                }
+                let __dllgen_to = ::dllgen_runtime::proxy::advance(
+                    (p.add(0usize) as *mut *const u8).read_unaligned() as usize,
+                    sent[0] - __dllgen_left,
+                    sent[0],
+                    1,
+                    "`struct z_stream_s` field `next_in`",
+                )?;
+                (p.add(0usize) as *mut *const u8)
+                    .write_unaligned(__dllgen_to as *const u8);
+                (p.add(8usize) as *mut u32)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u32,
+                            _,
+                        >(__dllgen_left, "`struct z_stream_s` field `next_in`")?,
+                    );
+                (p.add(16usize) as *mut u64)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u64,
+                            _,
+                        >(v.total_in, "`struct z_stream_s` field `total_in`")?,
+                    );
+                let __dllgen_to = (p.add(24usize) as *mut *mut u8).read_unaligned();
+                ::dllgen_runtime::proxy::copy_out(
+                    __dllgen_to,
+                    sent[1],
+                    &v.next_out,
+                    "`struct z_stream_s` field `next_out`",
+                )?;
+                (p.add(24usize) as *mut *mut u8)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::advance(
+                            __dllgen_to as usize,
+                            v.next_out.len(),
+                            sent[1],
+                            1,
+                            "`struct z_stream_s` field `next_out`",
+                        )? as *mut u8,
+                    );
+                (p.add(32usize) as *mut u32)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u32,
+                            _,
+                        >(v.avail_out, "`struct z_stream_s` field `avail_out`")?,
+                    );
+                (p.add(40usize) as *mut u64)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u64,
+                            _,
+                        >(v.total_out, "`struct z_stream_s` field `total_out`")?,
+                    );
+                (p.add(48usize) as *mut *const ::core::ffi::c_char)
+                    .write_unaligned(
+                        v
+                            .msg
+                            .as_deref()
+                            .map_or(::core::ptr::null(), ::dllgen_runtime::proxy::intern),
+                    );
+                (p.add(88usize) as *mut i32)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            i32,
+                            _,
+                        >(v.data_type, "`struct z_stream_s` field `data_type`")?,
+                    );
+                (p.add(96usize) as *mut u64)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u64,
+                            _,
+                        >(v.adler, "`struct z_stream_s` field `adler`")?,
+                    );
+                (p.add(104usize) as *mut u64)
+                    .write_unaligned(
+                        ::dllgen_runtime::proxy::widen::<
+                            u64,
+                            _,
+                        >(v.reserved, "`struct z_stream_s` field `reserved`")?,
+                    );
+            }
+            Ok(())
+        }
     }
 }

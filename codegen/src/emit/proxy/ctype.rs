@@ -51,7 +51,7 @@ impl Ffi {
     }
 
     /// `v` as a value of this type, if it is one (a pointer from 0 only).
-    pub fn from_i64(&self, v: i64) -> Option<String> {
+    pub fn literal(&self, v: i64) -> Option<String> {
         match self {
             Ffi::Scalar { rust, float: true, .. } => Some(format!("{v}i64 as {rust}")),
             Ffi::Scalar { rust, .. } if rust == "bool" => Some((v != 0).to_string()),
@@ -78,7 +78,7 @@ impl Ffi {
 
     /// The C result from the library's own failure `__dllgen_l` (its `ret`: the 32-bit
     /// return value's bits, extended).
-    pub fn from_raw(&self) -> String {
+    pub fn library_result(&self) -> String {
         match self {
             Ffi::Void => "()".into(),
             Ffi::Scalar { rust, float: true, .. } => {

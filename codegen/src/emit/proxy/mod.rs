@@ -235,7 +235,7 @@ fn failure_value(
         return match ret {
             Ffi::Void => Err("`proxy_error` is set, but it returns nothing".into()),
             _ => ret
-                .from_i64(v)
+                .literal(v)
                 .ok_or_else(|| format!("`proxy_error: {v}` is not a value of its {}", ret.rust())),
         };
     }
@@ -249,11 +249,11 @@ fn failure_value(
     let from_spec =
         default.filter(|v| fails(*v) && !matches!(ret, Ffi::Pointer { .. } | Ffi::Function { .. }));
     let named = match f.error.as_ref().map(|e| &e.when) {
-        Some(ErrorWhen::Zero | ErrorWhen::Null) => ret.from_i64(0),
-        Some(ErrorWhen::Negative) if ret.signed() => ret.from_i64(-1),
+        Some(ErrorWhen::Zero | ErrorWhen::Null) => ret.literal(0),
+        Some(ErrorWhen::Negative) if ret.signed() => ret.literal(-1),
         _ => None,
     };
-    Ok(from_spec.and_then(|v| ret.from_i64(v)).or(named).unwrap_or(abort))
+    Ok(from_spec.and_then(|v| ret.literal(v)).or(named).unwrap_or(abort))
 }
 
 /// The module-definition file for Windows linkers (`lib /def:`, `dlltool -d`): the library

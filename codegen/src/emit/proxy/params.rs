@@ -563,5 +563,5 @@ pub(crate) fn ret(
         model::Return::Into { .. } => return Err("a pointer into an output buffer (not yet)".into()),
         model::Return::Buffer { .. } => return Err("a buffer result (not yet)".into()),
     };
-    Ok((ok, t64.from_raw()))
+    Ok((ok, t64.library_result()))
 }
