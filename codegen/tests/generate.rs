@@ -293,13 +293,13 @@ fn unconfirmed_guesses_are_listed_by_check_and_refused_by_generate() {
     let stderr = String::from_utf8_lossy(&check.stderr).into_owned();
     assert!(check.status.success(), "{stderr}");
     assert!(
-        stderr.contains(":12:3: warning: an unconfirmed guess `Device: { c_type: demo_device, close: demo_close }` (the close function?)"),
+        stderr.contains(":15:3: warning: an unconfirmed guess `Device: { c_type: demo_device, close: demo_close }` (the close function?)"),
         "{stderr}"
     );
     let refused = dllgen(&["generate", spec.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
     assert!(!refused.status.success());
-    assert!(stderr.contains(":12:3: error: an unconfirmed guess"), "{stderr}");
+    assert!(stderr.contains(":15:3: error: an unconfirmed guess"), "{stderr}");
     assert!(
         stderr.contains("1 unconfirmed guess (lines marked `# review`); nothing was generated"),
         "{stderr}"

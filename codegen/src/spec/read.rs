@@ -195,12 +195,15 @@ impl Reader<'_> {
     }
 
     /// `proxy_error`: the integer the proxy library returns when it cannot make the call.
-    fn proxy_error(&mut self, node: &Node<'_>) -> Option<Spanned<i64>> {
+    fn proxy_error(&mut self, node: &Node<'_>, what: &str) -> Option<Spanned<i64>> {
         match node.data {
             YamlData::Value(Scalar::Integer(n)) => Some(spanned(n, node)),
             _ => {
-                self.error(pos(node), "`proxy_error` must be an integer: what the proxy library returns when it cannot make the call").hint =
-                    Some("for example `proxy_error: -1`".into());
+                self.error(
+                    pos(node),
+                    format!("`{what}` must be an integer: what the proxy library returns when it cannot make the call"),
+                )
+                .hint = Some(format!("for example `{what}: -1`"));
                 None
             }
         }
@@ -214,7 +217,7 @@ impl Reader<'_> {
         let mut proxy = super::ProxySpec::default();
         for (k, v) in self.fields(node, "proxy", Some(&["file", "error"])) {
             if k == "error" {
-                proxy.error = self.proxy_error(v);
+                proxy.error = self.proxy_error(v, "error");
             } else {
                 proxy.file = self.string(v, "the proxy library's file name");
                 if let Some(f) = &proxy.file {
@@ -639,7 +642,7 @@ impl Reader<'_> {
                 "declare" => f.declare = self.string(v, "declare"),
                 "params" => f.params = self.params(v, "params"),
                 "returns" => f.returns = self.returns(v),
-                "proxy_error" => f.proxy_error = self.proxy_error(v),
+                "proxy_error" => f.proxy_error = self.proxy_error(v, "proxy_error"),
                 _ => f.error = self.error_rule(v),
             }
         }
