@@ -125,9 +125,19 @@ fn build(package: &str, bin: &str, target: &str, release: bool) -> PathBuf {
 /// Builds the `cdylib` of workspace package `package` for `target` (once per test
 /// process) and returns the path of `file` (`libdemo.so`, `zlib1.dll`) in its output.
 pub fn build_cdylib(package: &str, file: &str, target: &str) -> PathBuf {
+    cdylib(package, file, target, false)
+}
+
+/// [`build_cdylib`] with optimizations, for benchmarks.
+pub fn build_cdylib_release(package: &str, file: &str, target: &str) -> PathBuf {
+    cdylib(package, file, target, true)
+}
+
+fn cdylib(package: &str, file: &str, target: &str, release: bool) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = built.get(&format!("{package}/{target}")) {
+    let key = format!("{package}/{target}/{release}");
+    if let Some(path) = built.get(&key) {
         return path.clone();
     }
     let target_dir = workspace_root().join("target").join("rig");
@@ -136,13 +146,14 @@ pub fn build_cdylib(package: &str, file: &str, target: &str) -> PathBuf {
         Command::new(cargo)
             .args(["build", "--quiet", "-p", package, "--lib", "--target", target, "--target-dir"])
             .arg(&target_dir)
+            .args(release.then_some("--release"))
             .current_dir(workspace_root()),
         Duration::from_secs(600),
     );
     assert_eq!(out.code, Some(0), "building {package} for {target} failed:\n{}", out.stderr);
-    let path = target_dir.join(target).join("debug").join(file);
+    let path = target_dir.join(target).join(if release { "release" } else { "debug" }).join(file);
     assert!(path.is_file(), "{} was not built", path.display());
-    built.insert(format!("{package}/{target}"), path.clone());
+    built.insert(key, path.clone());
     path
 }
 

@@ -144,7 +144,7 @@ impl Drop for ShmFloor {
 
 /// msl-loadlib doing the same calls (tests/benches/msl_loadlib.sh, optional: it installs
 /// into a private venv and says why when it cannot run), next to ours: (null call, 1 MiB).
-fn msl_loadlib(null_ours: Duration, big_ours: Duration) {
+fn msl_loadlib(null_ours: Duration, big_ours: Duration, proxy: Option<&std::path::Path>) {
     if std::env::var_os("DLLGEN_BENCH_NO_MSL").is_some() {
         println!("msl-loadlib: skipped (DLLGEN_BENCH_NO_MSL is set)");
         return;
@@ -166,6 +166,26 @@ fn msl_loadlib(null_ours: Duration, big_ours: Duration) {
     }
     if let Some(big) = number("msl-loadlib: 1 MiB in + 1 MiB out ") {
         println!("  our 1 MiB in + 1 MiB out (shared memory, unpinned) is {:.1}x faster", big / us(big_ours));
+    }
+    // The same null call from Python: ctypes on the proxy, next to ctypes on the 64-bit
+    // library itself.
+    let (Some(proxy), Some(msl)) = (proxy, number("msl-loadlib: null call ")) else { return };
+    let native = dllgen_tests::demo_library().join("libdemo64.so");
+    let script = dllgen_tests::workspace_root().join("tests/benches/ctypes_proxy.py");
+    let out = match Command::new("python3").arg(&script).arg(&native).arg(proxy).output() {
+        Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Err(e) => return println!("ctypes: skipped: {e}"),
+    };
+    let time = |p: &std::path::Path| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("ctypes {} ", p.display())))
+            .and_then(|n| n.trim().parse::<f64>().ok())
+    };
+    if let (Some(n), Some(p)) = (time(&native), time(proxy)) {
+        println!(
+            "  Python ctypes, demo_add: the proxy {p:.2} us (the 64-bit library itself {n:.2} us): {:.0}x faster than msl-loadlib's null call",
+            msl / p
+        );
     }
 }
 
@@ -282,10 +302,113 @@ fn queued_frames(k: &'static kinds_linux_client::KindsLinux, bytes: usize, n: u3
     }) / n
 }
 
+/// The demo's proxy library (generated/demo-proxy, release), loaded into this process as a
+/// C program would: its functions by name, called through the C ABI.
+struct Proxy {
+    /// The library file (its host beside it).
+    path: std::path::PathBuf,
+    add: extern "C" fn(i32, i32) -> i32,
+    open: unsafe extern "C" fn(*const std::ffi::c_char, *mut *mut std::ffi::c_void) -> i32,
+    scale: unsafe extern "C" fn(*mut std::ffi::c_void, *mut f32, u32, f64) -> i32,
+    measure: unsafe extern "C" fn(*mut std::ffi::c_void, u32, *mut [u8; 40]) -> i32,
+    calibrate: unsafe extern "C" fn(
+        *mut std::ffi::c_void,
+        u32,
+        Option<extern "C" fn(*mut std::ffi::c_void, u32, u32) -> i32>,
+        *mut std::ffi::c_void,
+    ) -> i32,
+    close: unsafe extern "C" fn(*mut std::ffi::c_void),
+}
+
+extern "C" {
+    fn dlopen(path: *const std::ffi::c_char, flags: i32) -> *mut std::ffi::c_void;
+    fn dlsym(h: *mut std::ffi::c_void, name: *const std::ffi::c_char) -> *mut std::ffi::c_void;
+}
+
+impl Proxy {
+    /// The proxy, with the release host beside it; `None` (said why) when it cannot load.
+    fn load(demo_host: &std::path::Path) -> Option<Proxy> {
+        let lib = dllgen_tests::build_cdylib_release("demo-proxy", "libdemo.so", "x86_64-unknown-linux-gnu");
+        let dir = std::env::temp_dir().join(format!("dllgen-bench-proxy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        std::fs::copy(&lib, dir.join("libdemo.so")).ok()?;
+        std::fs::copy(demo_host, dir.join("demo-host")).ok()?;
+        let path = std::ffi::CString::new(dir.join("libdemo.so").to_str()?).ok()?;
+        // SAFETY: a NUL-terminated path; the library stays loaded for the process.
+        let h = unsafe { dlopen(path.as_ptr(), 2) };
+        if h.is_null() {
+            println!("proxy: skipped: dlopen failed");
+            return None;
+        }
+        let sym = |name: &str| {
+            let c = std::ffi::CString::new(name).unwrap();
+            // SAFETY: a NUL-terminated name; the handle is open.
+            let p = unsafe { dlsym(h, c.as_ptr()) };
+            assert!(!p.is_null(), "the proxy exports {name}");
+            p
+        };
+        // SAFETY: each symbol is the demo function of that prototype (demo.h, 64-bit).
+        unsafe {
+            Some(Proxy {
+                path: dir.join("libdemo.so"),
+                add: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_add")),
+                open: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_open")),
+                scale: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_scale")),
+                measure: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_measure")),
+                calibrate: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_calibrate")),
+                close: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_close")),
+            })
+        }
+    }
+}
+
+extern "C" fn keep_going(_: *mut std::ffi::c_void, _: u32, _: u32) -> i32 {
+    0
+}
+
+/// The proxy's calls next to the same calls through the Rust client, in the same run.
+fn proxy_calls(p: &Proxy, rust: &[(&str, Duration)]) {
+    let base = |name: &str| rust.iter().find(|(n, _)| *n == name).map(|(_, d)| *d).unwrap();
+    let line = |label: &str, ours: Duration, name: &str| {
+        let b = base(name);
+        println!(
+            "  {label:<40} {:>9.1} us   Rust client {:>9.1} us   x{:.2} the Rust client",
+            us(ours),
+            us(b),
+            ours.as_secs_f64() / b.as_secs_f64()
+        );
+    };
+    let add = median(21, 2000, || {
+        assert_eq!((p.add)(40, 2), 42);
+    });
+    line("proxy (C ABI): demo_add", add, "add");
+    let mut dev = std::ptr::null_mut();
+    // SAFETY: the prototypes of demo.h; the buffers outlive each call.
+    unsafe {
+        assert_eq!((p.open)(c"sim1".as_ptr(), &mut dev), 0);
+        let mut samples = vec![1.0f32; 1 << 18];
+        let scale = median(11, 20, || {
+            assert_eq!((p.scale)(dev, samples.as_mut_ptr(), samples.len() as u32, 1.0), 0);
+        });
+        line("proxy: demo_scale, 1 MiB in place", scale, "scale");
+        let mut reading = [0u8; 40];
+        let measure = median(21, 2000, || {
+            assert_eq!((p.measure)(dev, 1, &mut reading), 0);
+        });
+        line("proxy: demo_measure, out-struct", measure, "measure");
+        let calibrate = median(11, 20, || {
+            assert_eq!((p.calibrate)(dev, 100, Some(keep_going), std::ptr::null_mut()), 0);
+        });
+        line("proxy: demo_calibrate, per callback", calibrate / 100, "calibrate");
+        (p.close)(dev);
+    }
+}
+
 fn measure(
     host: &std::path::Path,
     demo: &demo_client::Demo,
     kinds: &'static kinds_linux_client::KindsLinux,
+    proxy: Option<&Proxy>,
     title: &str,
 ) -> (Duration, Duration) {
     println!("{title}");
@@ -369,6 +492,11 @@ fn measure(
     });
     row("generated: demo_calibrate, per callback", calibrate / 100, shm_spin, None);
     demo.demo_close(dev).unwrap();
+    if let Some(p) = proxy {
+        let rust =
+            [("add", add), ("scale", scale), ("measure", measure_call), ("calibrate", calibrate / 100)];
+        proxy_calls(p, &rust);
+    }
     library_threads(kinds, shm_spin, floor_64k);
 
     // Only the start-up is timed; shutting down happens after the clock stops.
@@ -416,20 +544,26 @@ fn main() {
     // For the life of the bench: closures the camera's thread runs call it.
     let kinds: &'static kinds_linux_client::KindsLinux =
         Box::leak(Box::new(kinds_linux_client::KindsLinux::with_config(config)));
+    // Its host, started on its first call, inherits this process's environment.
+    std::env::set_var("DEMO_LIBRARY", dllgen_tests::demo_library().join("libdemo32.so"));
+    let proxy =
+        Proxy::load(&dllgen_tests::build_bin_release("demo-host", "demo-host", "i686-unknown-linux-gnu"));
     let (null, big) = measure(
         &host,
         &demo,
         kinds,
+        proxy.as_ref(),
         "runtime vs raw ping-pongs, 64-bit client <-> 32-bit host, unpinned (median)",
     );
     // Before pinning: their processes would inherit the affinity.
-    msl_loadlib(null, big);
+    msl_loadlib(null, big, proxy.as_ref().map(|p| p.path.as_path()));
     under_wine();
     if pin_to_cpu0() {
         // The demo host was started unpinned; a fresh one inherits the affinity.
         demo.client().restart();
         demo.demo_add(0, 0).unwrap();
         kinds.client().restart();
-        measure(&host, &demo, kinds, "same, both processes pinned to CPU 0");
+        // (The proxy's host was started unpinned: the proxy is measured above only.)
+        measure(&host, &demo, kinds, None, "same, both processes pinned to CPU 0");
     }
 }

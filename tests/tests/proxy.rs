@@ -352,3 +352,33 @@ fn under_wine_a_zlib_program_streams_through_the_proxy_zlib1_dll() {
     assert_eq!(got.stdout, expected.stdout);
     assert_eq!(std::fs::read(tmp.join("proxied.gz")).unwrap(), std::fs::read(tmp.join("native.gz")).unwrap());
 }
+
+#[test]
+fn a_64_bit_length_the_32_bit_library_cannot_take_is_refused_not_truncated() {
+    let real = workspace_root().join("tests/real/zlib");
+    let tmp = scratch("limits");
+    let proxied = install(&tmp, "zlib", "z", "1");
+    let exe = tmp.join("limits");
+    compile_with("zlib_limits.c", &real.join("include"), "z", &proxied, &exe);
+    let out = run_program(&mut Command::new(&exe));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // Z_ERRNO (-1, its negative rule's value), the caller's destLen untouched.
+    assert!(out.stdout.contains("uncompress -1 destLen 64\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("message uncompress: `uncompress` parameter `sourceLen`: 4294967312 does not fit"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("crc32 "), "later calls go on: {}", out.stdout);
+}
+
+#[test]
+fn the_proxy_prototypes_are_the_64_bit_headers() {
+    // zlib's uLong is `unsigned long`: 64 bits on LP64 Linux, 32 on LLP64 Windows.
+    let read = |p: &str| std::fs::read_to_string(workspace_root().join(p)).unwrap();
+    let linux = read("generated/zlib-proxy/src/lib.rs");
+    let windows = read("generated/zlib-win-proxy/src/lib.rs");
+    assert!(linux.contains("pub unsafe extern \"C\" fn compressBound(sourceLen: u64) -> u64"), "Linux");
+    assert!(windows.contains("pub unsafe extern \"C\" fn compressBound(sourceLen: u32) -> u32"), "Windows");
+}

@@ -626,6 +626,14 @@ mod __dllgen {
             acc: *mut ::core::ffi::c_void,
             m: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(n, "`demo_mix` parameter `n`")?;
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(m, "`demo_mix` parameter `m`")?;
             let __dllgen_t_add = ::dllgen_runtime::proxy::slice(
                 add as *const i16,
                 ::dllgen_runtime::proxy::elements(
@@ -662,6 +670,10 @@ mod __dllgen {
             buf: *mut ::core::ffi::c_void,
             cap: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(cap, "`demo_name` parameter `cap`")?;
             let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(cap, "`demo_name` parameter `buf`")?,
                 false,
@@ -724,6 +736,10 @@ mod __dllgen {
             cap: u32,
             got: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(cap, "`demo_read` parameter `cap`")?;
             let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(cap, "`demo_read` parameter `buf`")?,
                 true,
@@ -762,6 +778,10 @@ mod __dllgen {
             count: u32,
             gain: f64,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(count, "`demo_scale` parameter `count`")?;
             let __dllgen_t_samples = ::dllgen_runtime::proxy::slice_mut(
                 samples as *mut f32,
                 ::dllgen_runtime::proxy::elements(
@@ -800,6 +820,10 @@ mod __dllgen {
             values: *const ::core::ffi::c_void,
             n: u32,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(n, "`demo_sum` parameter `n`")?;
             let __dllgen_t_values = ::dllgen_runtime::proxy::slice(
                 values as *const i32,
                 ::dllgen_runtime::proxy::elements(
@@ -889,6 +913,10 @@ mod __dllgen {
             data: *const ::core::ffi::c_void,
             len: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(len, "`demo_write` parameter `len`")?;
             let __dllgen_t_data = ::dllgen_runtime::proxy::slice(
                 data as *const u8,
                 ::dllgen_runtime::proxy::elements(

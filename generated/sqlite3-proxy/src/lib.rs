@@ -8008,6 +8008,10 @@ mod __dllgen {
             n: i32,
             arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(n, "`sqlite3_bind_blob` parameter `n`")?;
             let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
                 i32,
                 _,
@@ -8052,6 +8056,10 @@ mod __dllgen {
             arg3: u64,
             arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u64 = ::dllgen_runtime::proxy::narrow::<
+                u64,
+                _,
+            >(arg3, "`sqlite3_bind_blob64` parameter `arg3`")?;
             let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
                 i32,
                 _,
@@ -8270,6 +8278,10 @@ mod __dllgen {
             arg3: i32,
             arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg3, "`sqlite3_bind_text` parameter `arg3`")?;
             let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
                 i32,
                 _,
@@ -8359,6 +8371,10 @@ mod __dllgen {
             arg4: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
             encoding: u8,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u64 = ::dllgen_runtime::proxy::narrow::<
+                u64,
+                _,
+            >(arg3, "`sqlite3_bind_text64` parameter `arg3`")?;
             let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
                 i32,
                 _,
@@ -8595,6 +8611,10 @@ mod __dllgen {
             N: i32,
             iOffset: i32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(N, "`sqlite3_blob_read` parameter `N`")?;
             let __dllgen_cap_Z: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(N, "`sqlite3_blob_read` parameter `Z`")?,
                 true,
@@ -8654,6 +8674,10 @@ mod __dllgen {
             n: i32,
             iOffset: i32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(n, "`sqlite3_blob_write` parameter `n`")?;
             let __dllgen_t_z = ::dllgen_runtime::proxy::slice(
                 z as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -9921,6 +9945,10 @@ mod __dllgen {
             arg0: *const ::core::ffi::c_void,
             arg1: i32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`sqlite3_keyword_check` parameter `arg1`")?;
             let __dllgen_t_arg0 = ::dllgen_runtime::proxy::slice(
                 arg0 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -10687,6 +10715,10 @@ mod __dllgen {
             N: i32,
             P: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(N, "`sqlite3_randomness` parameter `N`")?;
             let __dllgen_cap_P: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(N, "`sqlite3_randomness` parameter `P`")?,
                 true,
@@ -10746,6 +10778,10 @@ mod __dllgen {
             arg2: i32,
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`sqlite3_result_blob` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -10779,6 +10815,10 @@ mod __dllgen {
             arg2: u64,
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: u64 = ::dllgen_runtime::proxy::narrow::<
+                u64,
+                _,
+            >(arg2, "`sqlite3_result_blob64` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -10825,6 +10865,10 @@ mod __dllgen {
             arg1: *const ::core::ffi::c_void,
             arg2: i32,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`sqlite3_result_error` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -10857,6 +10901,10 @@ mod __dllgen {
             arg1: *const ::core::ffi::c_void,
             arg2: i32,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`sqlite3_result_error16` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -10991,6 +11039,10 @@ mod __dllgen {
             arg2: i32,
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`sqlite3_result_text` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -11024,6 +11076,10 @@ mod __dllgen {
             arg2: i32,
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`sqlite3_result_text16` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -11057,6 +11113,10 @@ mod __dllgen {
             arg2: i32,
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`sqlite3_result_text16be` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -11090,6 +11150,10 @@ mod __dllgen {
             arg2: i32,
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg2, "`sqlite3_result_text16le` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -11124,6 +11188,10 @@ mod __dllgen {
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
             encoding: u8,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: u64 = ::dllgen_runtime::proxy::narrow::<
+                u64,
+                _,
+            >(arg2, "`sqlite3_result_text64` parameter `arg2`")?;
             let __dllgen_t_arg1 = ::dllgen_runtime::proxy::slice(
                 arg1 as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -11506,6 +11574,10 @@ mod __dllgen {
             zIn: *const ::core::ffi::c_void,
             N: i32,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(N, "`sqlite3_str_append` parameter `N`")?;
             let __dllgen_t_zIn = ::dllgen_runtime::proxy::slice(
                 zIn as *const u8,
                 ::dllgen_runtime::proxy::elements(

@@ -2521,6 +2521,10 @@ mod __dllgen {
             buf: *const ::core::ffi::c_void,
             len: u32,
         ) -> ::dllgen_runtime::proxy::Result<u32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(len, "`adler32` parameter `len`")?;
             let __dllgen_t_adler: u32 = ::dllgen_runtime::proxy::narrow::<
                 u32,
                 _,
@@ -2602,6 +2606,10 @@ mod __dllgen {
             buf: *const ::core::ffi::c_void,
             len: u64,
         ) -> ::dllgen_runtime::proxy::Result<u32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(len, "`adler32_z` parameter `len`")?;
             let __dllgen_t_adler: u32 = ::dllgen_runtime::proxy::narrow::<
                 u32,
                 _,
@@ -2632,6 +2640,18 @@ mod __dllgen {
             source: *const ::core::ffi::c_void,
             sourceLen: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            if let Some(__dllgen_v) = ::dllgen_runtime::proxy::read(
+                destLen as *const u32,
+            ) {
+                let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                    u32,
+                    _,
+                >(__dllgen_v, "`compress` parameter `destLen`")?;
+            }
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(sourceLen, "`compress` parameter `sourceLen`")?;
             let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(
                     ::dllgen_runtime::proxy::read_required(
@@ -2693,6 +2713,18 @@ mod __dllgen {
             sourceLen: u32,
             level: i32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            if let Some(__dllgen_v) = ::dllgen_runtime::proxy::read(
+                destLen as *const u32,
+            ) {
+                let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                    u32,
+                    _,
+                >(__dllgen_v, "`compress2` parameter `destLen`")?;
+            }
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(sourceLen, "`compress2` parameter `sourceLen`")?;
             let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(
                     ::dllgen_runtime::proxy::read_required(
@@ -2772,6 +2804,10 @@ mod __dllgen {
             buf: *const ::core::ffi::c_void,
             len: u32,
         ) -> ::dllgen_runtime::proxy::Result<u32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(len, "`crc32` parameter `len`")?;
             let __dllgen_t_crc: u32 = ::dllgen_runtime::proxy::narrow::<
                 u32,
                 _,
@@ -2908,6 +2944,10 @@ mod __dllgen {
             buf: *const ::core::ffi::c_void,
             len: u64,
         ) -> ::dllgen_runtime::proxy::Result<u32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(len, "`crc32_z` parameter `len`")?;
             let __dllgen_t_crc: u32 = ::dllgen_runtime::proxy::narrow::<
                 u32,
                 _,
@@ -3361,6 +3401,10 @@ mod __dllgen {
             dictionary: *const ::core::ffi::c_void,
             dictLength: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(dictLength, "`deflateSetDictionary` parameter `dictLength`")?;
             let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
                 .lend(strm as usize, false, "`deflateSetDictionary` parameter `strm`")?;
             let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
@@ -3854,6 +3898,10 @@ mod __dllgen {
             buf: *mut ::core::ffi::c_void,
             len: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(len, "`gzread` parameter `len`")?;
             let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(len, "`gzread` parameter `buf`")?,
                 true,
@@ -4038,6 +4086,10 @@ mod __dllgen {
             buf: *const ::core::ffi::c_void,
             len: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(len, "`gzwrite` parameter `len`")?;
             let __dllgen_t_buf = ::dllgen_runtime::proxy::slice(
                 buf as *const u8,
                 ::dllgen_runtime::proxy::elements(
@@ -4444,6 +4496,10 @@ mod __dllgen {
             dictionary: *const ::core::ffi::c_void,
             dictLength: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(dictLength, "`inflateSetDictionary` parameter `dictLength`")?;
             let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
                 .lend(strm as usize, false, "`inflateSetDictionary` parameter `strm`")?;
             let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
@@ -4591,6 +4647,18 @@ mod __dllgen {
             source: *const ::core::ffi::c_void,
             sourceLen: u32,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            if let Some(__dllgen_v) = ::dllgen_runtime::proxy::read(
+                destLen as *const u32,
+            ) {
+                let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                    u32,
+                    _,
+                >(__dllgen_v, "`uncompress` parameter `destLen`")?;
+            }
+            let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                u32,
+                _,
+            >(sourceLen, "`uncompress` parameter `sourceLen`")?;
             let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(
                     ::dllgen_runtime::proxy::read_required(
@@ -4651,6 +4719,14 @@ mod __dllgen {
             source: *const ::core::ffi::c_void,
             sourceLen: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            if let Some(__dllgen_v) = ::dllgen_runtime::proxy::read(
+                destLen as *const u32,
+            ) {
+                let _: u32 = ::dllgen_runtime::proxy::narrow::<
+                    u32,
+                    _,
+                >(__dllgen_v, "`uncompress2` parameter `destLen`")?;
+            }
             let __dllgen_cap_dest: usize = ::dllgen_runtime::proxy::elements(
                 ::dllgen_runtime::proxy::count(
                     ::dllgen_runtime::proxy::read_required(

@@ -89,6 +89,9 @@ pub struct ProxyFn {
 /// statements after it.
 #[derive(Default)]
 pub(crate) struct Body {
+    /// Checks of the C arguments alone, first (a count that does not fit the library's
+    /// type is refused before any buffer it sizes is looked at).
+    pub checks: Vec<String>,
     pub before: Vec<String>,
     pub args: Vec<String>,
     pub after: Vec<String>,
@@ -196,7 +199,8 @@ fn function(
         (_, true) => format!("let {} = {call};", vf.client_values[0]),
         _ => format!("let ({},) = {call};", vf.client_values.join(", ")),
     };
-    let mut stmts = body.before;
+    let mut stmts = body.checks;
+    stmts.extend(body.before);
     stmts.push(bind);
     stmts.extend(body.after);
     stmts.push(format!("Ok({ret_expr})"));
@@ -264,4 +268,66 @@ pub fn def_file(p: &ProxyView) -> String {
         out.push_str(&format!("    {e}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_file_names_the_cargo_library() {
+        assert_eq!(lib_name("libz.so.1", false), "z");
+        assert_eq!(lib_name("libsqlite3.so.0", false), "sqlite3");
+        assert_eq!(lib_name("libdemo.so", false), "demo");
+        assert_eq!(lib_name("zlib1.dll", true), "zlib1");
+        assert_eq!(lib_name("my-lib.dll", true), "my_lib");
+        assert_eq!(lib_name("7z.dll", true), "_7z");
+    }
+
+    fn function(when: Option<ErrorWhen>) -> model::Function {
+        model::Function {
+            c_name: "f".into(),
+            rust_name: "f".into(),
+            symbol: model::Symbol::Name { name: "f".into() },
+            convention: model::Convention::Cdecl,
+            params: Vec::new(),
+            ret: model::Return::Void,
+            error: when.map(|when| model::ErrorRule { when, code: "return" }),
+            doc: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_value_is_one_the_rule_calls_a_failure() {
+        let int = Ffi::Scalar { rust: "i32".into(), float: false, signed: true };
+        let uint = Ffi::Scalar { rust: "u32".into(), float: false, signed: false };
+        let ptr = Ffi::Pointer { pointee: crate::header::CType::Void, mutable: true };
+        let value =
+            |w, t: &Ffi, explicit, default| failure_value(&function(w), t, explicit, default).unwrap();
+        assert_eq!(value(Some(ErrorWhen::Negative), &int, None, None), "-1i32");
+        assert_eq!(value(Some(ErrorWhen::Zero), &int, None, None), "0i32");
+        assert_eq!(value(Some(ErrorWhen::Null), &ptr, None, None), "::core::ptr::null_mut()");
+        // The spec's default only where the rule calls it a failure.
+        assert_eq!(value(Some(ErrorWhen::Nonzero), &int, None, Some(1)), "1i32");
+        assert_eq!(value(Some(ErrorWhen::Negative), &int, None, Some(1)), "-1i32");
+        assert_eq!(value(Some(ErrorWhen::Not { values: vec![100, 101] }), &int, None, Some(1)), "1i32");
+        assert!(value(Some(ErrorWhen::Not { values: vec![1] }), &int, None, Some(1)).contains("abort"));
+        // No rule, or none naming a value: the process stops rather than make one up.
+        assert!(value(None, &int, None, Some(1)).contains("abort(\"f\")"));
+        assert!(value(Some(ErrorWhen::Negative), &uint, None, None).contains("abort"));
+        // The function's own value wins, if its type holds it.
+        assert_eq!(value(None, &int, Some(7), None), "7i32");
+        assert!(failure_value(&function(None), &uint, Some(-1), None).is_err());
+        assert!(failure_value(&function(None), &Ffi::Void, Some(0), None).is_err());
+    }
+
+    #[test]
+    fn the_librarys_own_failure_keeps_its_value() {
+        let long = Ffi::Scalar { rust: "i64".into(), float: false, signed: true };
+        assert_eq!(long.library_result(), "__dllgen_l.ret as i64");
+        let ptr = Ffi::Pointer { pointee: crate::header::CType::Void, mutable: false };
+        assert!(ptr.library_result().contains("as i32 as isize"), "a 32-bit address sign-extended");
+        let f = Ffi::Scalar { rust: "f32".into(), float: true, signed: true };
+        assert!(f.library_result().starts_with("f64::from_bits"));
+    }
 }

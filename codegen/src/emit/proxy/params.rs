@@ -334,9 +334,22 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
                 t.rust()
             ));
         }
-        // Counts the typed client works out from the buffers (the out-buffer writes back
-        // what it filled), and contexts the callbacks capture.
-        Kind::Length { .. } | Kind::OutLength { .. } | Kind::InoutLength { .. } | Kind::UserData { .. } => {}
+        // A count the typed client works out from the buffers: the caller's must fit the
+        // library's type (a 64-bit `uLong` above 4 GiB is refused, never truncated).
+        Kind::Length { value, .. } => {
+            b.checks.push(format!("let _: {} = {};", rust32(value), narrow(&raw, t64, value, &what)?));
+        }
+        Kind::InoutLength { value, .. } => {
+            let t = pointee(&at, t64)?;
+            let conv = narrow("__dllgen_v", &t, value, &what)?;
+            b.checks.push(format!(
+                "if let Some(__dllgen_v) = {P}::read({raw} as *const {}) {{ let _: {} = {conv}; }}",
+                t.rust(),
+                rust32(value)
+            ));
+        }
+        // Counts the out-buffer writes back, and contexts the callbacks capture.
+        Kind::OutLength { .. } | Kind::UserData { .. } => {}
         // The value the caller passes must be the one the spec fixes, as the caller computes
         // it (`sizeof(z_stream)` is larger on 64 bits): the host passes the library's.
         Kind::Fixed { fixed: model::Fixed::Int { value, .. } } => {
