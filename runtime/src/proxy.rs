@@ -82,6 +82,42 @@ pub fn units<T: TryFrom<u64>>(n: usize, bytes: bool, elem_size: u64, what: &str)
     T::try_from(v).map_err(|_| refuse(what, format!("the count {v} does not fit the caller's type")))
 }
 
+/// A callback's context as the caller gave it, owned by the closure around its function:
+/// the library may call the closure on another thread (`Send`), and when it lets go of it
+/// (the closure is dropped), the caller's destroy function, if any, gets the context.
+pub struct Context {
+    ctx: *mut c_void,
+    destroy: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
+// SAFETY: the pointer is the caller's and only handed back to the caller's functions, as
+// the library itself would, from whatever thread it calls them on.
+unsafe impl Send for Context {}
+// SAFETY: as above; it is never dereferenced here.
+unsafe impl Sync for Context {}
+
+impl Context {
+    /// The context `ctx` and what ends it.
+    pub fn new(ctx: *mut c_void, destroy: Option<unsafe extern "C" fn(*mut c_void)>) -> Context {
+        Context { ctx, destroy }
+    }
+    /// The pointer the caller's function gets (a method, so a closure captures the whole
+    /// `Context`, not the bare pointer).
+    pub fn get(&self) -> *mut c_void {
+        self.ctx
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        if let Some(d) = self.destroy {
+            // SAFETY: the caller's destroy function with the context it gave for it, once, as
+            // the library would call it when it lets go of the callback.
+            unsafe { d(self.ctx) }
+        }
+    }
+}
+
 /// A callback's argument for the caller's type, or the answer it gave for the library's:
 /// one that does not fit ends the callback with a panic, which the client reports as the
 /// call's `Error::Callback` (the library gets the callback's default).

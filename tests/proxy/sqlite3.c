@@ -16,6 +16,40 @@ static int row(void *ctx, int n, char **values, char **names)
     return *rows == 3; /* stop after the third row */
 }
 
+/* A user function the library keeps: twice(x), its context destroyed when sqlite3 lets go. */
+static void twice(sqlite3_context *ctx, int n, sqlite3_value **args)
+{
+    if (n != 1 || sqlite3_value_type(args[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int64(ctx, 2 * sqlite3_value_int64(args[0]));
+}
+
+static void destroyed(void *what)
+{
+    printf("  destroyed %s\n", (const char *)what);
+}
+
+/* A collation ordering by the reversed text. */
+static int reversed(void *what, int na, const void *a, int nb, const void *b)
+{
+    (void)what;
+    const unsigned char *x = a, *y = b;
+    for (int i = na - 1, j = nb - 1; i >= 0 && j >= 0; i--, j--)
+        if (x[i] != y[j])
+            return x[i] < y[j] ? -1 : 1;
+    return na - nb;
+}
+
+static int progress_calls;
+static int progress(void *ctx)
+{
+    (void)ctx;
+    progress_calls++;
+    return 0;
+}
+
 int main(void)
 {
     printf("version %s %d\n", sqlite3_libversion(), sqlite3_libversion_number() >= 3000000);
@@ -57,6 +91,18 @@ int main(void)
     r = sqlite3_prepare_v2(db, "select nonsense(", -1, &st, NULL);
     printf("prepare bad %d %s\n", r, sqlite3_errmsg(db));
     printf("complete %d %d\n", sqlite3_complete("select 1;"), sqlite3_complete("select ("));
+
+    printf("create_function %d\n",
+           sqlite3_create_function_v2(db, "twice", 1, SQLITE_UTF8, "twice", twice, NULL, NULL, destroyed));
+    printf("create_collation %d\n", sqlite3_create_collation_v2(db, "rev", SQLITE_UTF8, "rev", reversed, destroyed));
+    sqlite3_progress_handler(db, 1, progress, NULL);
+    rows = 0;
+    r = sqlite3_exec(db, "select name, twice(id), twice(score) from t order by name collate rev", row, &rows, &err);
+    printf("exec %d rows %d err %s progress called %s\n", r, rows, err ? err : "none", progress_calls > 0 ? "yes" : "no");
+    sqlite3_free(err);
+    sqlite3_progress_handler(db, 0, NULL, NULL);
+    /* Replacing the function lets go of the first one's context. */
+    printf("replace %d\n", sqlite3_create_function_v2(db, "twice", 1, SQLITE_UTF8, "twice again", twice, NULL, NULL, destroyed));
     printf("close %d\n", sqlite3_close(db));
     printf("done\n");
     return 0;

@@ -459,11 +459,20 @@ mod __dllgen {
                 u32,
                 _,
             >(steps, "`demo_calibrate` parameter `steps`")?;
+            let __dllgen_cx_ctx_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(ctx, None),
+            );
             let mut __dllgen_k_progress = match progress {
                 Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_ctx_none.clone();
                     Some(move |a1: u32, a2: u32| -> i32 {
+                        let _ = &__dllgen_ctx;
                         let __dllgen_r = unsafe {
-                            __dllgen_f(ctx as *mut ::core::ffi::c_void, a1, a2)
+                            __dllgen_f(
+                                __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                a1,
+                                a2,
+                            )
                         };
                         __dllgen_r
                     })

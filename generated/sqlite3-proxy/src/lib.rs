@@ -13,11 +13,8 @@
 //! function with no failure value stops the process with the reason instead.
 //!
 //! Left out (a C program using them does not link):
-//! - `sqlite3_autovacuum_pages`: parameter `arg1`: a callback kept past the call (not yet)
 //! - `sqlite3_bind_text_static`: a variant the spec declares, not one of the library's names
-//! - `sqlite3_busy_handler`: parameter `arg1`: a callback kept past the call (not yet)
-//! - `sqlite3_collation_needed`: parameter `arg2`: a callback kept past the call (not yet)
-//! - `sqlite3_collation_needed16`: parameter `arg2`: a callback kept past the call (not yet)
+//! - `sqlite3_collation_needed16`: callback `sqlite3_collation_needed16_arg2`: argument 3 (not yet)
 //! - `sqlite3_column_blob`: a buffer result (not yet)
 //! - `sqlite3_column_database_name16`: a UTF-16 result (not yet)
 //! - `sqlite3_column_decltype16`: a UTF-16 result (not yet)
@@ -25,15 +22,9 @@
 //! - `sqlite3_column_origin_name16`: a UTF-16 result (not yet)
 //! - `sqlite3_column_table_name16`: a UTF-16 result (not yet)
 //! - `sqlite3_column_text16`: a UTF-16 result (not yet)
-//! - `sqlite3_commit_hook`: parameter `arg1`: a callback kept past the call (not yet)
+//! - `sqlite3_commit_hook`: the spec ignores its result, which the proxy cannot make up for its caller
 //! - `sqlite3_config_int`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_config_threading`: a variant the spec declares, not one of the library's names
-//! - `sqlite3_create_collation`: parameter `xCompare`: a callback kept past the call (not yet)
-//! - `sqlite3_create_collation16`: parameter `xCompare`: a callback kept past the call (not yet)
-//! - `sqlite3_create_collation_v2`: parameter `xCompare`: a callback kept past the call (not yet)
-//! - `sqlite3_create_function`: parameter `xFunc`: a callback kept past the call (not yet)
-//! - `sqlite3_create_function16`: parameter `xFunc`: a callback kept past the call (not yet)
-//! - `sqlite3_create_function_v2`: parameter `xFunc`: a callback kept past the call (not yet)
 //! - `sqlite3_db_config_flag`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_db_config_lookaside`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_deserialize`: parameter `pData`: a retained buffer (not yet)
@@ -46,21 +37,19 @@
 //! - `sqlite3_mprintf_double`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_mprintf_int64`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_mprintf_str`: a variant the spec declares, not one of the library's names
-//! - `sqlite3_profile`: parameter `xProfile`: a callback kept past the call (not yet)
-//! - `sqlite3_progress_handler`: parameter `arg2`: a callback kept past the call (not yet)
-//! - `sqlite3_rollback_hook`: parameter `arg1`: a callback kept past the call (not yet)
+//! - `sqlite3_profile`: the spec ignores its result, which the proxy cannot make up for its caller
+//! - `sqlite3_rollback_hook`: the spec ignores its result, which the proxy cannot make up for its caller
 //! - `sqlite3_serialize`: a buffer result (not yet)
-//! - `sqlite3_set_authorizer`: parameter `xAuth`: a callback kept past the call (not yet)
 //! - `sqlite3_snprintf_str`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_str_appendf_str`: a variant the spec declares, not one of the library's names
-//! - `sqlite3_trace`: parameter `xTrace`: a callback kept past the call (not yet)
+//! - `sqlite3_trace`: the spec ignores its result, which the proxy cannot make up for its caller
 //! - `sqlite3_trace_v2_stmt`: a variant the spec declares, not one of the library's names
-//! - `sqlite3_update_hook`: parameter `arg1`: a callback kept past the call (not yet)
+//! - `sqlite3_update_hook`: the spec ignores its result, which the proxy cannot make up for its caller
 //! - `sqlite3_value_blob`: a buffer result (not yet)
 //! - `sqlite3_value_text16`: a UTF-16 result (not yet)
 //! - `sqlite3_value_text16be`: a buffer result (not yet)
 //! - `sqlite3_value_text16le`: a UTF-16 result (not yet)
-//! - `sqlite3_wal_hook`: parameter `arg1`: a callback kept past the call (not yet)
+//! - `sqlite3_wal_hook`: the spec ignores its result, which the proxy cannot make up for its caller
 #[rustfmt::skip]
 mod __dllgen {
     #![allow(
@@ -102,6 +91,96 @@ mod __dllgen {
     #[no_mangle]
     pub unsafe extern "C" fn sqlite3_free(p: *mut ::core::ffi::c_void) {
         unsafe { ::dllgen_runtime::proxy::free(p) }
+    }
+    /// * CAPI3REF: Autovacuum Compaction Amount Callback
+    /// * METHOD: sqlite3
+    /// *
+    /// * ^The sqlite3_autovacuum_pages(D,C,P,X) interface registers a callback
+    /// * function C that is invoked prior to each autovacuum of the database
+    /// * file.  ^The callback is passed a copy of the generic data pointer (P),
+    /// * the schema-name of the attached database that is being autovacuumed,
+    /// * the size of the database file in pages, the number of free pages,
+    /// * and the number of bytes per page, respectively.  The callback should
+    /// * return the number of free pages that should be removed by the
+    /// * autovacuum.  ^If the callback returns zero, then no autovacuum happens.
+    /// * ^If the value returned is greater than or equal to the number of
+    /// * free pages, then a complete autovacuum happens.
+    /// *
+    /// * <p>^If there are multiple ATTACH-ed database files that are being
+    /// * modified as part of a transaction commit, then the autovacuum pages
+    /// * callback is invoked separately for each file.
+    /// *
+    /// * <p><b>The callback is not reentrant.</b> The callback function should
+    /// * not attempt to invoke any other SQLite interface.  If it does, bad
+    /// * things may happen, including segmentation faults and corrupt database
+    /// * files.  The callback function should be a simple function that
+    /// * does some arithmetic on its input parameters and returns a result.
+    /// *
+    /// * ^The X parameter to sqlite3_autovacuum_pages(D,C,P,X) is an optional
+    /// * destructor for the P parameter.  ^If X is not NULL, then X(P) is
+    /// * invoked whenever the database connection closes or when the callback
+    /// * is overwritten by another invocation of sqlite3_autovacuum_pages().
+    /// *
+    /// * <p>^There is only one autovacuum pages callback per database connection.
+    /// * ^Each call to the sqlite3_autovacuum_pages() interface overrides all
+    /// * previous invocations for that database connection.  ^If the callback
+    /// * argument (C) to sqlite3_autovacuum_pages(D,C,P,X) is a NULL pointer,
+    /// * then the autovacuum steps callback is cancelled.  The return value
+    /// * from sqlite3_autovacuum_pages() is normally SQLITE_OK, but might
+    /// * be some other error code if something goes wrong.  The current
+    /// * implementation will only return SQLITE_OK or SQLITE_MISUSE, but other
+    /// * return codes might be added in future releases.
+    /// *
+    /// * <p>If no autovacuum pages callback is specified (the usual case) or
+    /// * a NULL pointer is provided for the callback,
+    /// * then the default behavior is to vacuum all free pages.  So, in other
+    /// * words, the default behavior is the same as if the callback function
+    /// * were something like this:
+    /// *
+    /// * <blockquote><pre>
+    /// * &nbsp;   unsigned int demonstration_autovac_pages_callback(
+    /// * &nbsp;     void *pClientData,
+    /// * &nbsp;     const char *zSchema,
+    /// * &nbsp;     unsigned int nDbPage,
+    /// * &nbsp;     unsigned int nFreePage,
+    /// * &nbsp;     unsigned int nBytePerPage
+    /// * &nbsp;   ){
+    /// * &nbsp;     return nFreePage;
+    /// * &nbsp;   }
+    /// * </pre></blockquote>
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_autovacuum_pages(
+        db: *mut ::core::ffi::c_void,
+        arg1: ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                *const ::core::ffi::c_void,
+                u32,
+                u32,
+                u32,
+            ) -> u32,
+        >,
+        arg2: *mut ::core::ffi::c_void,
+        arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_autovacuum_pages(db, arg1, arg2, arg3)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_autovacuum_pages",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_autovacuum_pages"),
+                }
+            }
+        }
     }
     #[no_mangle]
     pub unsafe extern "C" fn sqlite3_backup_finish(p: *mut ::core::ffi::c_void) -> i32 {
@@ -1349,6 +1428,90 @@ mod __dllgen {
             }
         }
     }
+    /// * CAPI3REF: Register A Callback To Handle SQLITE_BUSY Errors
+    /// * KEYWORDS: {busy-handler callback} {busy handler}
+    /// * METHOD: sqlite3
+    /// *
+    /// * ^The sqlite3_busy_handler(D,X,P) routine sets a callback function X
+    /// * that might be invoked with argument P whenever
+    /// * an attempt is made to access a database table associated with
+    /// * [database connection] D when another thread
+    /// * or process has the table locked.
+    /// * The sqlite3_busy_handler() interface is used to implement
+    /// * [sqlite3_busy_timeout()] and [PRAGMA busy_timeout].
+    /// *
+    /// * ^If the busy callback is NULL, then [SQLITE_BUSY]
+    /// * is returned immediately upon encountering the lock.  ^If the busy callback
+    /// * is not NULL, then the callback might be invoked with two arguments.
+    /// *
+    /// * ^The first argument to the busy handler is a copy of the void* pointer which
+    /// * is the third argument to sqlite3_busy_handler().  ^The second argument to
+    /// * the busy handler callback is the number of times that the busy handler has
+    /// * been invoked previously for the same locking event.  ^If the
+    /// * busy callback returns 0, then no additional attempts are made to
+    /// * access the database and [SQLITE_BUSY] is returned
+    /// * to the application.
+    /// * ^If the callback returns non-zero, then another attempt
+    /// * is made to access the database and the cycle repeats.
+    /// *
+    /// * The presence of a busy handler does not guarantee that it will be invoked
+    /// * when there is lock contention. ^If SQLite determines that invoking the busy
+    /// * handler could result in a deadlock, it will go ahead and return [SQLITE_BUSY]
+    /// * to the application instead of invoking the
+    /// * busy handler.
+    /// * Consider a scenario where one process is holding a read lock that
+    /// * it is trying to promote to a reserved lock and
+    /// * a second process is holding a reserved lock that it is trying
+    /// * to promote to an exclusive lock.  The first process cannot proceed
+    /// * because it is blocked by the second and the second process cannot
+    /// * proceed because it is blocked by the first.  If both processes
+    /// * invoke the busy handlers, neither will make any progress.  Therefore,
+    /// * SQLite returns [SQLITE_BUSY] for the first process, hoping that this
+    /// * will induce the first process to release its read lock and allow
+    /// * the second process to proceed.
+    /// *
+    /// * ^The default busy callback is NULL.
+    /// *
+    /// * ^(There can only be a single busy handler defined for each
+    /// * [database connection].  Setting a new busy handler clears any
+    /// * previously set handler.)^  ^Note that calling [sqlite3_busy_timeout()]
+    /// * or evaluating [PRAGMA busy_timeout=N] will change the
+    /// * busy handler and thus clear any previously set busy handler.
+    /// *
+    /// * The busy callback should not take any actions which modify the
+    /// * database connection that invoked the busy handler.  In other words,
+    /// * the busy handler is not reentrant.  Any such actions
+    /// * result in undefined behavior.
+    /// *
+    /// * A busy handler must not close the database connection
+    /// * or [prepared statement] that invoked the busy handler.
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_busy_handler(
+        arg0: *mut ::core::ffi::c_void,
+        arg1: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        arg2: *mut ::core::ffi::c_void,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_busy_handler(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_busy_handler",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_busy_handler"),
+                }
+            }
+        }
+    }
     /// * CAPI3REF: Set A Busy Timeout
     /// * METHOD: sqlite3
     /// *
@@ -1594,6 +1757,63 @@ mod __dllgen {
                 ) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
                     None => 1i32,
+                }
+            }
+        }
+    }
+    /// * CAPI3REF: Collation Needed Callbacks
+    /// * METHOD: sqlite3
+    /// *
+    /// * ^To avoid having to register all collation sequences before a database
+    /// * can be used, a single callback function may be registered with the
+    /// * [database connection] to be invoked whenever an undefined collation
+    /// * sequence is required.
+    /// *
+    /// * ^If the function is registered using the sqlite3_collation_needed() API,
+    /// * then it is passed the names of undefined collation sequences as strings
+    /// * encoded in UTF-8. ^If sqlite3_collation_needed16() is used,
+    /// * the names are passed as UTF-16 in machine native byte order.
+    /// * ^A call to either function replaces the existing collation-needed callback.
+    /// *
+    /// * ^(When the callback is invoked, the first argument passed is a copy
+    /// * of the second argument to sqlite3_collation_needed() or
+    /// * sqlite3_collation_needed16().  The second argument is the database
+    /// * connection.  The third argument is one of [SQLITE_UTF8], [SQLITE_UTF16BE],
+    /// * or [SQLITE_UTF16LE], indicating the most desirable form of the collation
+    /// * sequence function required.  The fourth parameter is the name of the
+    /// * required collation sequence.)^
+    /// *
+    /// * The callback function should register the desired collation using
+    /// * [sqlite3_create_collation()], [sqlite3_create_collation16()], or
+    /// * [sqlite3_create_collation_v2()].
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_collation_needed(
+        arg0: *mut ::core::ffi::c_void,
+        arg1: *mut ::core::ffi::c_void,
+        arg2: ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                *mut ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+            ),
+        >,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_collation_needed(arg0, arg1, arg2)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_collation_needed",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_collation_needed"),
                 }
             }
         }
@@ -2208,6 +2428,210 @@ mod __dllgen {
             }
         }
     }
+    /// * CAPI3REF: Define New Collating Sequences
+    /// * METHOD: sqlite3
+    /// *
+    /// * ^These functions add, remove, or modify a [collation] associated
+    /// * with the [database connection] specified as the first argument.
+    /// *
+    /// * ^The name of the collation is a UTF-8 string
+    /// * for sqlite3_create_collation() and sqlite3_create_collation_v2()
+    /// * and a UTF-16 string in native byte order for sqlite3_create_collation16().
+    /// * ^Collation names that compare equal according to [sqlite3_strnicmp()] are
+    /// * considered to be the same name.
+    /// *
+    /// * ^(The third argument (eTextRep) must be one of the constants:
+    /// * <ul>
+    /// * <li> [SQLITE_UTF8],
+    /// * <li> [SQLITE_UTF16LE],
+    /// * <li> [SQLITE_UTF16BE],
+    /// * <li> [SQLITE_UTF16], or
+    /// * <li> [SQLITE_UTF16_ALIGNED].
+    /// * </ul>)^
+    /// * ^The eTextRep argument determines the encoding of strings passed
+    /// * to the collating function callback, xCompare.
+    /// * ^The [SQLITE_UTF16] and [SQLITE_UTF16_ALIGNED] values for eTextRep
+    /// * force strings to be UTF16 with native byte order.
+    /// * ^The [SQLITE_UTF16_ALIGNED] value for eTextRep forces strings to begin
+    /// * on an even byte address.
+    /// *
+    /// * ^The fourth argument, pArg, is an application data pointer that is passed
+    /// * through as the first argument to the collating function callback.
+    /// *
+    /// * ^The fifth argument, xCompare, is a pointer to the collating function.
+    /// * ^Multiple collating functions can be registered using the same name but
+    /// * with different eTextRep parameters and SQLite will use whichever
+    /// * function requires the least amount of data transformation.
+    /// * ^If the xCompare argument is NULL then the collating function is
+    /// * deleted.  ^When all collating functions having the same name are deleted,
+    /// * that collation is no longer usable.
+    /// *
+    /// * ^The collating function callback is invoked with a copy of the pArg
+    /// * application data pointer and with two strings in the encoding specified
+    /// * by the eTextRep argument.  The two integer parameters to the collating
+    /// * function callback are the length of the two strings, in bytes. The collating
+    /// * function must return an integer that is negative, zero, or positive
+    /// * if the first string is less than, equal to, or greater than the second,
+    /// * respectively.  A collating function must always return the same answer
+    /// * given the same inputs.  If two or more collating functions are registered
+    /// * to the same collation name (using different eTextRep values) then all
+    /// * must give an equivalent answer when invoked with equivalent strings.
+    /// * The collating function must obey the following properties for all
+    /// * strings A, B, and C:
+    /// *
+    /// * <ol>
+    /// * <li> If A==B then B==A.
+    /// * <li> If A==B and B==C then A==C.
+    /// * <li> If A&lt;B THEN B&gt;A.
+    /// * <li> If A&lt;B and B&lt;C then A&lt;C.
+    /// * </ol>
+    /// *
+    /// * If a collating function fails any of the above constraints and that
+    /// * collating function is registered and used, then the behavior of SQLite
+    /// * is undefined.
+    /// *
+    /// * ^The sqlite3_create_collation_v2() works like sqlite3_create_collation()
+    /// * with the addition that the xDestroy callback is invoked on pArg when
+    /// * the collating function is deleted.
+    /// * ^Collating functions are deleted when they are overridden by later
+    /// * calls to the collation creation functions or when the
+    /// * [database connection] is closed using [sqlite3_close()].
+    /// *
+    /// * ^The xDestroy callback is <u>not</u> called if the
+    /// * sqlite3_create_collation_v2() function fails.  Applications that invoke
+    /// * sqlite3_create_collation_v2() with a non-NULL xDestroy argument should
+    /// * check the return code and dispose of the application data pointer
+    /// * themselves rather than expecting SQLite to deal with it for them.
+    /// * This is different from every other SQLite interface.  The inconsistency
+    /// * is unfortunate but cannot be changed without breaking backwards
+    /// * compatibility.
+    /// *
+    /// * See also:  [sqlite3_collation_needed()] and [sqlite3_collation_needed16()].
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_create_collation(
+        arg0: *mut ::core::ffi::c_void,
+        zName: *const ::core::ffi::c_void,
+        eTextRep: i32,
+        pArg: *mut ::core::ffi::c_void,
+        xCompare: ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+            ) -> i32,
+        >,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_create_collation(
+                    arg0,
+                    zName,
+                    eTextRep,
+                    pArg,
+                    xCompare,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_create_collation",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_create_collation"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_create_collation16(
+        arg0: *mut ::core::ffi::c_void,
+        zName: *const ::core::ffi::c_void,
+        eTextRep: i32,
+        pArg: *mut ::core::ffi::c_void,
+        xCompare: ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+            ) -> i32,
+        >,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_create_collation16(
+                    arg0,
+                    zName,
+                    eTextRep,
+                    pArg,
+                    xCompare,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_create_collation16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_create_collation16"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_create_collation_v2(
+        arg0: *mut ::core::ffi::c_void,
+        zName: *const ::core::ffi::c_void,
+        eTextRep: i32,
+        pArg: *mut ::core::ffi::c_void,
+        xCompare: ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+            ) -> i32,
+        >,
+        xDestroy: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_create_collation_v2(
+                    arg0,
+                    zName,
+                    eTextRep,
+                    pArg,
+                    xCompare,
+                    xDestroy,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_create_collation_v2",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_create_collation_v2"),
+                }
+            }
+        }
+    }
     /// * CAPI3REF: Create and Destroy VFS Filenames
     /// *
     /// * These interfces are provided for use by [VFS shim] implementations and
@@ -2282,6 +2706,258 @@ mod __dllgen {
                         __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
                     }
                     None => ::dllgen_runtime::proxy::abort("sqlite3_create_filename"),
+                }
+            }
+        }
+    }
+    /// * CAPI3REF: Create Or Redefine SQL Functions
+    /// * KEYWORDS: {function creation routines}
+    /// * METHOD: sqlite3
+    /// *
+    /// * ^These functions (collectively known as "function creation routines")
+    /// * are used to add SQL functions or aggregates or to redefine the behavior
+    /// * of existing SQL functions or aggregates. The only differences between
+    /// * the three "sqlite3_create_function*" routines are the text encoding
+    /// * expected for the second parameter (the name of the function being
+    /// * created) and the presence or absence of a destructor callback for
+    /// * the application data pointer. Function sqlite3_create_window_function()
+    /// * is similar, but allows the user to supply the extra callback functions
+    /// * needed by [aggregate window functions].
+    /// *
+    /// * ^The first parameter is the [database connection] to which the SQL
+    /// * function is to be added.  ^If an application uses more than one database
+    /// * connection then application-defined SQL functions must be added
+    /// * to each database connection separately.
+    /// *
+    /// * ^The second parameter is the name of the SQL function to be created or
+    /// * redefined.  ^The length of the name is limited to 255 bytes in a UTF-8
+    /// * representation, exclusive of the zero-terminator.  ^Note that the name
+    /// * length limit is in UTF-8 bytes, not characters nor UTF-16 bytes.
+    /// * ^Any attempt to create a function with a longer name
+    /// * will result in [SQLITE_MISUSE] being returned.
+    /// *
+    /// * ^The third parameter (nArg)
+    /// * is the number of arguments that the SQL function or
+    /// * aggregate takes. ^If this parameter is -1, then the SQL function or
+    /// * aggregate may take any number of arguments between 0 and the limit
+    /// * set by [sqlite3_limit]([SQLITE_LIMIT_FUNCTION_ARG]).  If the third
+    /// * parameter is less than -1 or greater than 127 then the behavior is
+    /// * undefined.
+    /// *
+    /// * ^The fourth parameter, eTextRep, specifies what
+    /// * [SQLITE_UTF8 | text encoding] this SQL function prefers for
+    /// * its parameters.  The application should set this parameter to
+    /// * [SQLITE_UTF16LE] if the function implementation invokes
+    /// * [sqlite3_value_text16le()] on an input, or [SQLITE_UTF16BE] if the
+    /// * implementation invokes [sqlite3_value_text16be()] on an input, or
+    /// * [SQLITE_UTF16] if [sqlite3_value_text16()] is used, or [SQLITE_UTF8]
+    /// * otherwise.  ^The same SQL function may be registered multiple times using
+    /// * different preferred text encodings, with different implementations for
+    /// * each encoding.
+    /// * ^When multiple implementations of the same function are available, SQLite
+    /// * will pick the one that involves the least amount of data conversion.
+    /// *
+    /// * ^The fourth parameter may optionally be ORed with [SQLITE_DETERMINISTIC]
+    /// * to signal that the function will always return the same result given
+    /// * the same inputs within a single SQL statement.  Most SQL functions are
+    /// * deterministic.  The built-in [random()] SQL function is an example of a
+    /// * function that is not deterministic.  The SQLite query planner is able to
+    /// * perform additional optimizations on deterministic functions, so use
+    /// * of the [SQLITE_DETERMINISTIC] flag is recommended where possible.
+    /// *
+    /// * ^The fourth parameter may also optionally include the [SQLITE_DIRECTONLY]
+    /// * flag, which if present prevents the function from being invoked from
+    /// * within VIEWs, TRIGGERs, CHECK constraints, generated column expressions,
+    /// * index expressions, or the WHERE clause of partial indexes.
+    /// *
+    /// * For best security, the [SQLITE_DIRECTONLY] flag is recommended for
+    /// * all application-defined SQL functions that do not need to be
+    /// * used inside of triggers, view, CHECK constraints, or other elements of
+    /// * the database schema.  This flags is especially recommended for SQL
+    /// * functions that have side effects or reveal internal application state.
+    /// * Without this flag, an attacker might be able to modify the schema of
+    /// * a database file to include invocations of the function with parameters
+    /// * chosen by the attacker, which the application will then execute when
+    /// * the database file is opened and read.
+    /// *
+    /// * ^(The fifth parameter is an arbitrary pointer.  The implementation of the
+    /// * function can gain access to this pointer using [sqlite3_user_data()].)^
+    /// *
+    /// * ^The sixth, seventh and eighth parameters passed to the three
+    /// * "sqlite3_create_function*" functions, xFunc, xStep and xFinal, are
+    /// * pointers to C-language functions that implement the SQL function or
+    /// * aggregate. ^A scalar SQL function requires an implementation of the xFunc
+    /// * callback only; NULL pointers must be passed as the xStep and xFinal
+    /// * parameters. ^An aggregate SQL function requires an implementation of xStep
+    /// * and xFinal and NULL pointer must be passed for xFunc. ^To delete an existing
+    /// * SQL function or aggregate, pass NULL pointers for all three function
+    /// * callbacks.
+    /// *
+    /// * ^The sixth, seventh, eighth and ninth parameters (xStep, xFinal, xValue
+    /// * and xInverse) passed to sqlite3_create_window_function are pointers to
+    /// * C-language callbacks that implement the new function. xStep and xFinal
+    /// * must both be non-NULL. xValue and xInverse may either both be NULL, in
+    /// * which case a regular aggregate function is created, or must both be
+    /// * non-NULL, in which case the new function may be used as either an aggregate
+    /// * or aggregate window function. More details regarding the implementation
+    /// * of aggregate window functions are
+    /// * [user-defined window functions|available here].
+    /// *
+    /// * ^(If the final parameter to sqlite3_create_function_v2() or
+    /// * sqlite3_create_window_function() is not NULL, then it is destructor for
+    /// * the application data pointer. The destructor is invoked when the function
+    /// * is deleted, either by being overloaded or when the database connection
+    /// * closes.)^ ^The destructor is also invoked if the call to
+    /// * sqlite3_create_function_v2() fails.  ^When the destructor callback is
+    /// * invoked, it is passed a single argument which is a copy of the application
+    /// * data pointer which was the fifth parameter to sqlite3_create_function_v2().
+    /// *
+    /// * ^It is permitted to register multiple implementations of the same
+    /// * functions with the same name but with either differing numbers of
+    /// * arguments or differing preferred text encodings.  ^SQLite will use
+    /// * the implementation that most closely matches the way in which the
+    /// * SQL function is used.  ^A function implementation with a non-negative
+    /// * nArg parameter is a better match than a function implementation with
+    /// * a negative nArg.  ^A function where the preferred text encoding
+    /// * matches the database encoding is a better
+    /// * match than a function where the encoding is different.
+    /// * ^A function where the encoding difference is between UTF16le and UTF16be
+    /// * is a closer match than a function where the encoding difference is
+    /// * between UTF8 and UTF16.
+    /// *
+    /// * ^Built-in functions may be overloaded by new application-defined functions.
+    /// *
+    /// * ^An application-defined function is permitted to call other
+    /// * SQLite interfaces.  However, such calls must not
+    /// * close the database connection nor finalize or reset the prepared
+    /// * statement in which the function is running.
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_create_function(
+        db: *mut ::core::ffi::c_void,
+        zFunctionName: *const ::core::ffi::c_void,
+        nArg: i32,
+        eTextRep: i32,
+        pApp: *mut ::core::ffi::c_void,
+        xFunc: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *mut ::core::ffi::c_void),
+        >,
+        xStep: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *mut ::core::ffi::c_void),
+        >,
+        xFinal: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_create_function(
+                    db,
+                    zFunctionName,
+                    nArg,
+                    eTextRep,
+                    pApp,
+                    xFunc,
+                    xStep,
+                    xFinal,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_create_function",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_create_function"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_create_function16(
+        db: *mut ::core::ffi::c_void,
+        zFunctionName: *const ::core::ffi::c_void,
+        nArg: i32,
+        eTextRep: i32,
+        pApp: *mut ::core::ffi::c_void,
+        xFunc: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *mut ::core::ffi::c_void),
+        >,
+        xStep: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *mut ::core::ffi::c_void),
+        >,
+        xFinal: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_create_function16(
+                    db,
+                    zFunctionName,
+                    nArg,
+                    eTextRep,
+                    pApp,
+                    xFunc,
+                    xStep,
+                    xFinal,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_create_function16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_create_function16"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_create_function_v2(
+        db: *mut ::core::ffi::c_void,
+        zFunctionName: *const ::core::ffi::c_void,
+        nArg: i32,
+        eTextRep: i32,
+        pApp: *mut ::core::ffi::c_void,
+        xFunc: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *mut ::core::ffi::c_void),
+        >,
+        xStep: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *mut ::core::ffi::c_void),
+        >,
+        xFinal: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+        xDestroy: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_create_function_v2(
+                    db,
+                    zFunctionName,
+                    nArg,
+                    eTextRep,
+                    pApp,
+                    xFunc,
+                    xStep,
+                    xFinal,
+                    xDestroy,
+                )
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_create_function_v2",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_create_function_v2"),
                 }
             }
         }
@@ -4867,6 +5543,64 @@ mod __dllgen {
             }
         }
     }
+    /// * CAPI3REF: Query Progress Callbacks
+    /// * METHOD: sqlite3
+    /// *
+    /// * ^The sqlite3_progress_handler(D,N,X,P) interface causes the callback
+    /// * function X to be invoked periodically during long running calls to
+    /// * [sqlite3_exec()], [sqlite3_step()] and [sqlite3_get_table()] for
+    /// * database connection D.  An example use for this
+    /// * interface is to keep a GUI updated during a large query.
+    /// *
+    /// * ^The parameter P is passed through as the only parameter to the
+    /// * callback function X.  ^The parameter N is the approximate number of
+    /// * [virtual machine instructions] that are evaluated between successive
+    /// * invocations of the callback X.  ^If N is less than one then the progress
+    /// * handler is disabled.
+    /// *
+    /// * ^Only a single progress handler may be defined at one time per
+    /// * [database connection]; setting a new progress handler cancels the
+    /// * old one.  ^Setting parameter X to NULL disables the progress handler.
+    /// * ^The progress handler is also disabled by setting N to a value less
+    /// * than 1.
+    /// *
+    /// * ^If the progress callback returns non-zero, the operation is
+    /// * interrupted.  This feature can be used to implement a
+    /// * "Cancel" button on a GUI progress dialog box.
+    /// *
+    /// * The progress handler callback must not do anything that will modify
+    /// * the database connection that invoked the progress handler.
+    /// * Note that [sqlite3_prepare_v2()] and [sqlite3_step()] both modify their
+    /// * database connections for the meaning of "modify" in this paragraph.
+    /// *
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_progress_handler(
+        arg0: *mut ::core::ffi::c_void,
+        arg1: i32,
+        arg2: ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
+        >,
+        arg3: *mut ::core::ffi::c_void,
+    ) -> () {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_progress_handler(arg0, arg1, arg2, arg3)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_progress_handler",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {}
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_progress_handler"),
+                }
+            }
+        }
+    }
     /// * CAPI3REF: Pseudo-Random Number Generator
     /// *
     /// * SQLite contains a high-quality pseudo-random number generator (PRNG) used to
@@ -5657,6 +6391,127 @@ mod __dllgen {
                 ) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
                     None => ::dllgen_runtime::proxy::abort("sqlite3_result_zeroblob64"),
+                }
+            }
+        }
+    }
+    /// * CAPI3REF: Compile-Time Authorization Callbacks
+    /// * METHOD: sqlite3
+    /// * KEYWORDS: {authorizer callback}
+    /// *
+    /// * ^This routine registers an authorizer callback with a particular
+    /// * [database connection], supplied in the first argument.
+    /// * ^The authorizer callback is invoked as SQL statements are being compiled
+    /// * by [sqlite3_prepare()] or its variants [sqlite3_prepare_v2()],
+    /// * [sqlite3_prepare_v3()], [sqlite3_prepare16()], [sqlite3_prepare16_v2()],
+    /// * and [sqlite3_prepare16_v3()].  ^At various
+    /// * points during the compilation process, as logic is being created
+    /// * to perform various actions, the authorizer callback is invoked to
+    /// * see if those actions are allowed.  ^The authorizer callback should
+    /// * return [SQLITE_OK] to allow the action, [SQLITE_IGNORE] to disallow the
+    /// * specific action but allow the SQL statement to continue to be
+    /// * compiled, or [SQLITE_DENY] to cause the entire SQL statement to be
+    /// * rejected with an error.  ^If the authorizer callback returns
+    /// * any value other than [SQLITE_IGNORE], [SQLITE_OK], or [SQLITE_DENY]
+    /// * then the [sqlite3_prepare_v2()] or equivalent call that triggered
+    /// * the authorizer will fail with an error message.
+    /// *
+    /// * When the callback returns [SQLITE_OK], that means the operation
+    /// * requested is ok.  ^When the callback returns [SQLITE_DENY], the
+    /// * [sqlite3_prepare_v2()] or equivalent call that triggered the
+    /// * authorizer will fail with an error message explaining that
+    /// * access is denied.
+    /// *
+    /// * ^The first parameter to the authorizer callback is a copy of the third
+    /// * parameter to the sqlite3_set_authorizer() interface. ^The second parameter
+    /// * to the callback is an integer [SQLITE_COPY | action code] that specifies
+    /// * the particular action to be authorized. ^The third through sixth parameters
+    /// * to the callback are either NULL pointers or zero-terminated strings
+    /// * that contain additional details about the action to be authorized.
+    /// * Applications must always be prepared to encounter a NULL pointer in any
+    /// * of the third through the sixth parameters of the authorization callback.
+    /// *
+    /// * ^If the action code is [SQLITE_READ]
+    /// * and the callback returns [SQLITE_IGNORE] then the
+    /// * [prepared statement] statement is constructed to substitute
+    /// * a NULL value in place of the table column that would have
+    /// * been read if [SQLITE_OK] had been returned.  The [SQLITE_IGNORE]
+    /// * return can be used to deny an untrusted user access to individual
+    /// * columns of a table.
+    /// * ^When a table is referenced by a [SELECT] but no column values are
+    /// * extracted from that table (for example in a query like
+    /// * "SELECT count(*) FROM tab") then the [SQLITE_READ] authorizer callback
+    /// * is invoked once for that table with a column name that is an empty string.
+    /// * ^If the action code is [SQLITE_DELETE] and the callback returns
+    /// * [SQLITE_IGNORE] then the [DELETE] operation proceeds but the
+    /// * [truncate optimization] is disabled and all rows are deleted individually.
+    /// *
+    /// * An authorizer is used when [sqlite3_prepare | preparing]
+    /// * SQL statements from an untrusted source, to ensure that the SQL statements
+    /// * do not try to access data they are not allowed to see, or that they do not
+    /// * try to execute malicious statements that damage the database.  For
+    /// * example, an application may allow a user to enter arbitrary
+    /// * SQL queries for evaluation by a database.  But the application does
+    /// * not want the user to be able to make arbitrary changes to the
+    /// * database.  An authorizer could then be put in place while the
+    /// * user-entered SQL is being [sqlite3_prepare | prepared] that
+    /// * disallows everything except [SELECT] statements.
+    /// *
+    /// * Applications that need to process SQL from untrusted sources
+    /// * might also consider lowering resource limits using [sqlite3_limit()]
+    /// * and limiting database size using the [max_page_count] [PRAGMA]
+    /// * in addition to using an authorizer.
+    /// *
+    /// * ^(Only a single authorizer can be in place on a database connection
+    /// * at a time.  Each call to sqlite3_set_authorizer overrides the
+    /// * previous call.)^  ^Disable the authorizer by installing a NULL callback.
+    /// * The authorizer is disabled by default.
+    /// *
+    /// * The authorizer callback must not do anything that will modify
+    /// * the database connection that invoked the authorizer callback.
+    /// * Note that [sqlite3_prepare_v2()] and [sqlite3_step()] both modify their
+    /// * database connections for the meaning of "modify" in this paragraph.
+    /// *
+    /// * ^When [sqlite3_prepare_v2()] is used to prepare a statement, the
+    /// * statement might be re-prepared during [sqlite3_step()] due to a
+    /// * schema change.  Hence, the application should ensure that the
+    /// * correct authorizer callback remains in place during the [sqlite3_step()].
+    /// *
+    /// * ^Note that the authorizer callback is invoked only during
+    /// * [sqlite3_prepare()] or its variants.  Authorization is not
+    /// * performed during statement evaluation in [sqlite3_step()], unless
+    /// * as stated in the previous paragraph, sqlite3_step() invokes
+    /// * sqlite3_prepare_v2() to reprepare a statement after a schema change.
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_set_authorizer(
+        arg0: *mut ::core::ffi::c_void,
+        xAuth: ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const ::core::ffi::c_void,
+                *const ::core::ffi::c_void,
+                *const ::core::ffi::c_void,
+                *const ::core::ffi::c_void,
+            ) -> i32,
+        >,
+        pUserData: *mut ::core::ffi::c_void,
+    ) -> i32 {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_set_authorizer(arg0, xAuth, pUserData)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_set_authorizer",
+                    None,
+                ) {
+                    Some(__dllgen_l) => __dllgen_l.ret as i32,
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_set_authorizer"),
                 }
             }
         }
@@ -7891,6 +8746,69 @@ mod __dllgen {
     /// memory.
     mod __dllgen_body {
         use super::*;
+        pub(super) unsafe fn sqlite3_autovacuum_pages(
+            db: *mut ::core::ffi::c_void,
+            arg1: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    *const ::core::ffi::c_void,
+                    u32,
+                    u32,
+                    u32,
+                ) -> u32,
+            >,
+            arg2: *mut ::core::ffi::c_void,
+            arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cx_arg2_arg3 = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(arg2, arg3),
+            );
+            let __dllgen_k_arg1 = match arg1 {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_arg2_arg3.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a1: &str,
+                            a2: u32,
+                            a3: u32,
+                            a4: u32,
+                        | -> u32 {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_s1 = ::dllgen_runtime::proxy::CText::new(
+                                Some(a1),
+                            );
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                    __dllgen_s1.as_ptr() as *const ::core::ffi::c_void,
+                                    a2,
+                                    a3,
+                                    a4,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3AutovacuumPagesArg1Kept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_autovacuum_pages(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        db as usize as u64,
+                    ),
+                    __dllgen_k_arg1,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_autovacuum_pages`'s result")?,
+            )
+        }
         pub(super) unsafe fn sqlite3_backup_finish(
             p: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
@@ -8715,6 +9633,48 @@ mod __dllgen {
                 >(__dllgen_ret, "`sqlite3_blob_write`'s result")?,
             )
         }
+        pub(super) unsafe fn sqlite3_busy_handler(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+            >,
+            arg2: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cx_arg2_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(arg2, None),
+            );
+            let __dllgen_k_arg1 = match arg1 {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_arg2_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |a1: i32| -> i32 {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                    a1,
+                                )
+                            };
+                            __dllgen_r
+                        }) as ::std::boxed::Box<__dllgen_c::Sqlite3BusyHandlerArg1Kept>,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_busy_handler(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_k_arg1,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_busy_handler`'s result")?,
+            )
+        }
         pub(super) unsafe fn sqlite3_busy_timeout(
             arg0: *mut ::core::ffi::c_void,
             ms: i32,
@@ -8815,6 +9775,66 @@ mod __dllgen {
                     i32,
                     _,
                 >(__dllgen_ret, "`sqlite3_close_v2`'s result")?,
+            )
+        }
+        pub(super) unsafe fn sqlite3_collation_needed(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: *mut ::core::ffi::c_void,
+            arg2: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                ),
+            >,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cx_arg1_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(arg1, None),
+            );
+            let __dllgen_k_arg2 = match arg2 {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_arg1_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a1: __dllgen_c::Db,
+                            a2: i32,
+                            a3: &str,
+                        | -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_s3 = ::dllgen_runtime::proxy::CText::new(
+                                Some(a3),
+                            );
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a1)
+                                        as usize as *mut ::core::ffi::c_void,
+                                    a2,
+                                    __dllgen_s3.as_ptr() as *const ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CollationNeededArg2Kept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_collation_needed(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_k_arg2,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_collation_needed`'s result")?,
             )
         }
         pub(super) unsafe fn sqlite3_column_bytes(
@@ -9254,6 +10274,238 @@ mod __dllgen {
                     as usize as *mut ::core::ffi::c_void,
             )
         }
+        pub(super) unsafe fn sqlite3_create_collation(
+            arg0: *mut ::core::ffi::c_void,
+            zName: *const ::core::ffi::c_void,
+            eTextRep: i32,
+            pArg: *mut ::core::ffi::c_void,
+            xCompare: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                ) -> i32,
+            >,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_zName = ::dllgen_runtime::proxy::in_str(
+                zName as *const ::core::ffi::c_char,
+                false,
+                "`sqlite3_create_collation` parameter `zName`",
+            )?;
+            let __dllgen_t_eTextRep: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(eTextRep, "`sqlite3_create_collation` parameter `eTextRep`")?;
+            let __dllgen_cx_pArg_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(pArg, None),
+            );
+            let __dllgen_k_xCompare = match xCompare {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pArg_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a1: i32,
+                            a2: &[u8],
+                            a3: i32,
+                            a4: &[u8],
+                        | -> i32 {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                    a1,
+                                    a2.as_ptr() as *const ::core::ffi::c_void,
+                                    a3,
+                                    a4.as_ptr() as *const ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateCollationXCompareKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_create_collation(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_zName
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`sqlite3_create_collation` parameter `zName`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_eTextRep,
+                    __dllgen_k_xCompare,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_create_collation`'s result")?,
+            )
+        }
+        pub(super) unsafe fn sqlite3_create_collation16(
+            arg0: *mut ::core::ffi::c_void,
+            zName: *const ::core::ffi::c_void,
+            eTextRep: i32,
+            pArg: *mut ::core::ffi::c_void,
+            xCompare: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                ) -> i32,
+            >,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_zName = ::dllgen_runtime::proxy::in_str16(
+                zName as *const u16,
+                false,
+                "`sqlite3_create_collation16` parameter `zName`",
+            )?;
+            let __dllgen_t_eTextRep: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(eTextRep, "`sqlite3_create_collation16` parameter `eTextRep`")?;
+            let __dllgen_cx_pArg_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(pArg, None),
+            );
+            let __dllgen_k_xCompare = match xCompare {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pArg_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a1: i32,
+                            a2: &[u8],
+                            a3: i32,
+                            a4: &[u8],
+                        | -> i32 {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                    a1,
+                                    a2.as_ptr() as *const ::core::ffi::c_void,
+                                    a3,
+                                    a4.as_ptr() as *const ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateCollation16XCompareKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_create_collation16(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_zName
+                        .as_deref()
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`sqlite3_create_collation16` parameter `zName`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_eTextRep,
+                    __dllgen_k_xCompare,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_create_collation16`'s result")?,
+            )
+        }
+        pub(super) unsafe fn sqlite3_create_collation_v2(
+            arg0: *mut ::core::ffi::c_void,
+            zName: *const ::core::ffi::c_void,
+            eTextRep: i32,
+            pArg: *mut ::core::ffi::c_void,
+            xCompare: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                ) -> i32,
+            >,
+            xDestroy: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void),
+            >,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_zName = ::dllgen_runtime::proxy::in_str(
+                zName as *const ::core::ffi::c_char,
+                false,
+                "`sqlite3_create_collation_v2` parameter `zName`",
+            )?;
+            let __dllgen_t_eTextRep: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(eTextRep, "`sqlite3_create_collation_v2` parameter `eTextRep`")?;
+            let __dllgen_cx_pArg_xDestroy = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(pArg, xDestroy),
+            );
+            let __dllgen_k_xCompare = match xCompare {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pArg_xDestroy.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a1: i32,
+                            a2: &[u8],
+                            a3: i32,
+                            a4: &[u8],
+                        | -> i32 {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                    a1,
+                                    a2.as_ptr() as *const ::core::ffi::c_void,
+                                    a3,
+                                    a4.as_ptr() as *const ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateCollationV2XCompareKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_create_collation_v2(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_zName
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`sqlite3_create_collation_v2` parameter `zName`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_eTextRep,
+                    __dllgen_k_xCompare,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_create_collation_v2`'s result")?,
+            )
+        }
         pub(super) unsafe fn sqlite3_create_filename(
             zDatabase: *const ::core::ffi::c_void,
             zJournal: *const ::core::ffi::c_void,
@@ -9313,6 +10565,478 @@ mod __dllgen {
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *const ::core::ffi::c_void,
+            )
+        }
+        pub(super) unsafe fn sqlite3_create_function(
+            db: *mut ::core::ffi::c_void,
+            zFunctionName: *const ::core::ffi::c_void,
+            nArg: i32,
+            eTextRep: i32,
+            pApp: *mut ::core::ffi::c_void,
+            xFunc: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *mut ::core::ffi::c_void,
+                ),
+            >,
+            xStep: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *mut ::core::ffi::c_void,
+                ),
+            >,
+            xFinal: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void),
+            >,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_zFunctionName = ::dllgen_runtime::proxy::in_str(
+                zFunctionName as *const ::core::ffi::c_char,
+                false,
+                "`sqlite3_create_function` parameter `zFunctionName`",
+            )?;
+            let __dllgen_t_nArg: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(nArg, "`sqlite3_create_function` parameter `nArg`")?;
+            let __dllgen_t_eTextRep: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(eTextRep, "`sqlite3_create_function` parameter `eTextRep`")?;
+            let __dllgen_cx_pApp_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(pApp, None),
+            );
+            let __dllgen_k_xFunc = match xFunc {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pApp_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a0: __dllgen_c::Context,
+                            a1: i32,
+                            a2: &[__dllgen_c::Value],
+                        | -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_h2: ::std::vec::Vec<*mut ::core::ffi::c_void> = a2
+                                .iter()
+                                .map(|__dllgen_h| {
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(
+                                        *__dllgen_h,
+                                    ) as usize as *mut ::core::ffi::c_void
+                                })
+                                .collect();
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                    a1,
+                                    __dllgen_h2.as_ptr() as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunctionXFuncKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_cx_none_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(::core::ptr::null_mut(), None),
+            );
+            let __dllgen_k_xStep = match xStep {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_none_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a0: __dllgen_c::Context,
+                            a1: i32,
+                            a2: &[__dllgen_c::Value],
+                        | -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_h2: ::std::vec::Vec<*mut ::core::ffi::c_void> = a2
+                                .iter()
+                                .map(|__dllgen_h| {
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(
+                                        *__dllgen_h,
+                                    ) as usize as *mut ::core::ffi::c_void
+                                })
+                                .collect();
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                    a1,
+                                    __dllgen_h2.as_ptr() as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunctionXStepKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_k_xFinal = match xFinal {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_none_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |a0: __dllgen_c::Context| -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunctionXFinalKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_create_function(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        db as usize as u64,
+                    ),
+                    __dllgen_t_zFunctionName
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`sqlite3_create_function` parameter `zFunctionName`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_nArg,
+                    __dllgen_t_eTextRep,
+                    __dllgen_k_xFunc,
+                    __dllgen_k_xStep,
+                    __dllgen_k_xFinal,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_create_function`'s result")?,
+            )
+        }
+        pub(super) unsafe fn sqlite3_create_function16(
+            db: *mut ::core::ffi::c_void,
+            zFunctionName: *const ::core::ffi::c_void,
+            nArg: i32,
+            eTextRep: i32,
+            pApp: *mut ::core::ffi::c_void,
+            xFunc: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *mut ::core::ffi::c_void,
+                ),
+            >,
+            xStep: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *mut ::core::ffi::c_void,
+                ),
+            >,
+            xFinal: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void),
+            >,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_zFunctionName = ::dllgen_runtime::proxy::in_str16(
+                zFunctionName as *const u16,
+                false,
+                "`sqlite3_create_function16` parameter `zFunctionName`",
+            )?;
+            let __dllgen_t_nArg: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(nArg, "`sqlite3_create_function16` parameter `nArg`")?;
+            let __dllgen_t_eTextRep: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(eTextRep, "`sqlite3_create_function16` parameter `eTextRep`")?;
+            let __dllgen_cx_pApp_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(pApp, None),
+            );
+            let __dllgen_k_xFunc = match xFunc {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pApp_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a0: __dllgen_c::Context,
+                            a1: i32,
+                            a2: &[__dllgen_c::Value],
+                        | -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_h2: ::std::vec::Vec<*mut ::core::ffi::c_void> = a2
+                                .iter()
+                                .map(|__dllgen_h| {
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(
+                                        *__dllgen_h,
+                                    ) as usize as *mut ::core::ffi::c_void
+                                })
+                                .collect();
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                    a1,
+                                    __dllgen_h2.as_ptr() as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunction16XFuncKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_cx_none_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(::core::ptr::null_mut(), None),
+            );
+            let __dllgen_k_xStep = match xStep {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_none_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a0: __dllgen_c::Context,
+                            a1: i32,
+                            a2: &[__dllgen_c::Value],
+                        | -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_h2: ::std::vec::Vec<*mut ::core::ffi::c_void> = a2
+                                .iter()
+                                .map(|__dllgen_h| {
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(
+                                        *__dllgen_h,
+                                    ) as usize as *mut ::core::ffi::c_void
+                                })
+                                .collect();
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                    a1,
+                                    __dllgen_h2.as_ptr() as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunction16XStepKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_k_xFinal = match xFinal {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_none_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |a0: __dllgen_c::Context| -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunction16XFinalKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_create_function16(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        db as usize as u64,
+                    ),
+                    __dllgen_t_zFunctionName
+                        .as_deref()
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`sqlite3_create_function16` parameter `zFunctionName`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_nArg,
+                    __dllgen_t_eTextRep,
+                    __dllgen_k_xFunc,
+                    __dllgen_k_xStep,
+                    __dllgen_k_xFinal,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_create_function16`'s result")?,
+            )
+        }
+        pub(super) unsafe fn sqlite3_create_function_v2(
+            db: *mut ::core::ffi::c_void,
+            zFunctionName: *const ::core::ffi::c_void,
+            nArg: i32,
+            eTextRep: i32,
+            pApp: *mut ::core::ffi::c_void,
+            xFunc: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *mut ::core::ffi::c_void,
+                ),
+            >,
+            xStep: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *mut ::core::ffi::c_void,
+                ),
+            >,
+            xFinal: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void),
+            >,
+            xDestroy: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void),
+            >,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_t_zFunctionName = ::dllgen_runtime::proxy::in_str(
+                zFunctionName as *const ::core::ffi::c_char,
+                false,
+                "`sqlite3_create_function_v2` parameter `zFunctionName`",
+            )?;
+            let __dllgen_t_nArg: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(nArg, "`sqlite3_create_function_v2` parameter `nArg`")?;
+            let __dllgen_t_eTextRep: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(eTextRep, "`sqlite3_create_function_v2` parameter `eTextRep`")?;
+            let __dllgen_cx_pApp_xDestroy = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(pApp, xDestroy),
+            );
+            let __dllgen_k_xFunc = match xFunc {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pApp_xDestroy.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a0: __dllgen_c::Context,
+                            a1: i32,
+                            a2: &[__dllgen_c::Value],
+                        | -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_h2: ::std::vec::Vec<*mut ::core::ffi::c_void> = a2
+                                .iter()
+                                .map(|__dllgen_h| {
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(
+                                        *__dllgen_h,
+                                    ) as usize as *mut ::core::ffi::c_void
+                                })
+                                .collect();
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                    a1,
+                                    __dllgen_h2.as_ptr() as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunctionV2XFuncKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_k_xStep = match xStep {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pApp_xDestroy.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a0: __dllgen_c::Context,
+                            a1: i32,
+                            a2: &[__dllgen_c::Value],
+                        | -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_h2: ::std::vec::Vec<*mut ::core::ffi::c_void> = a2
+                                .iter()
+                                .map(|__dllgen_h| {
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(
+                                        *__dllgen_h,
+                                    ) as usize as *mut ::core::ffi::c_void
+                                })
+                                .collect();
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                    a1,
+                                    __dllgen_h2.as_ptr() as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunctionV2XStepKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_k_xFinal = match xFinal {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pApp_xDestroy.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |a0: __dllgen_c::Context| -> () {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    ::dllgen_runtime::marshal::handle::ClientHandle::id(a0)
+                                        as usize as *mut ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3CreateFunctionV2XFinalKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_create_function_v2(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        db as usize as u64,
+                    ),
+                    __dllgen_t_zFunctionName
+                        .ok_or_else(|| ::dllgen_runtime::proxy::refuse(
+                            "`sqlite3_create_function_v2` parameter `zFunctionName`",
+                            "NULL where the library needs it",
+                        ))?,
+                    __dllgen_t_nArg,
+                    __dllgen_t_eTextRep,
+                    __dllgen_k_xFunc,
+                    __dllgen_k_xStep,
+                    __dllgen_k_xFinal,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_create_function_v2`'s result")?,
             )
         }
         pub(super) unsafe fn sqlite3_data_count(
@@ -9655,18 +11379,23 @@ mod __dllgen {
                 false,
                 "`sqlite3_exec` parameter `sql`",
             )?;
+            let __dllgen_cx_arg3_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(arg3, None),
+            );
             let mut __dllgen_k_callback = match callback {
                 Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_arg3_none.clone();
                     Some(move |
                         a1: i32,
                         a2: &[::core::option::Option<::std::string::String>],
                         a3: &[::core::option::Option<::std::string::String>],
                     | -> i32 {
+                        let _ = &__dllgen_ctx;
                         let mut __dllgen_s2 = ::dllgen_runtime::proxy::CTexts::new(a2);
                         let mut __dllgen_s3 = ::dllgen_runtime::proxy::CTexts::new(a3);
                         let __dllgen_r = unsafe {
                             __dllgen_f(
-                                arg3 as *mut ::core::ffi::c_void,
+                                __dllgen_ctx.get() as *mut ::core::ffi::c_void,
                                 a1,
                                 __dllgen_s2.as_mut_ptr() as *mut ::core::ffi::c_void,
                                 __dllgen_s3.as_mut_ptr() as *mut ::core::ffi::c_void,
@@ -10711,6 +12440,49 @@ mod __dllgen {
                 >(__dllgen_ret, "`sqlite3_prepare_v3`'s result")?,
             )
         }
+        pub(super) unsafe fn sqlite3_progress_handler(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i32,
+            arg2: ::core::option::Option<
+                unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
+            >,
+            arg3: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<()> {
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`sqlite3_progress_handler` parameter `arg1`")?;
+            let __dllgen_cx_arg3_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(arg3, None),
+            );
+            let __dllgen_k_arg2 = match arg2 {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_arg3_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move || -> i32 {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(__dllgen_ctx.get() as *mut ::core::ffi::c_void)
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3ProgressHandlerArg2Kept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let () = __dllgen_client()
+                .sqlite3_progress_handler(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_arg1,
+                    __dllgen_k_arg2,
+                )?;
+            Ok(())
+        }
         pub(super) unsafe fn sqlite3_randomness(
             N: i32,
             P: *mut ::core::ffi::c_void,
@@ -11279,6 +13051,72 @@ mod __dllgen {
                     i32,
                     _,
                 >(__dllgen_ret, "`sqlite3_result_zeroblob64`'s result")?,
+            )
+        }
+        pub(super) unsafe fn sqlite3_set_authorizer(
+            arg0: *mut ::core::ffi::c_void,
+            xAuth: ::core::option::Option<
+                unsafe extern "C" fn(
+                    *mut ::core::ffi::c_void,
+                    i32,
+                    *const ::core::ffi::c_void,
+                    *const ::core::ffi::c_void,
+                    *const ::core::ffi::c_void,
+                    *const ::core::ffi::c_void,
+                ) -> i32,
+            >,
+            pUserData: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_cx_pUserData_none = ::std::sync::Arc::new(
+                ::dllgen_runtime::proxy::Context::new(pUserData, None),
+            );
+            let __dllgen_k_xAuth = match xAuth {
+                Some(__dllgen_f) => {
+                    let __dllgen_ctx = __dllgen_cx_pUserData_none.clone();
+                    Some(
+                        ::std::boxed::Box::new(move |
+                            a1: i32,
+                            a2: ::core::option::Option<&str>,
+                            a3: ::core::option::Option<&str>,
+                            a4: ::core::option::Option<&str>,
+                            a5: ::core::option::Option<&str>,
+                        | -> i32 {
+                            let _ = &__dllgen_ctx;
+                            let __dllgen_s2 = ::dllgen_runtime::proxy::CText::new(a2);
+                            let __dllgen_s3 = ::dllgen_runtime::proxy::CText::new(a3);
+                            let __dllgen_s4 = ::dllgen_runtime::proxy::CText::new(a4);
+                            let __dllgen_s5 = ::dllgen_runtime::proxy::CText::new(a5);
+                            let __dllgen_r = unsafe {
+                                __dllgen_f(
+                                    __dllgen_ctx.get() as *mut ::core::ffi::c_void,
+                                    a1,
+                                    __dllgen_s2.as_ptr() as *const ::core::ffi::c_void,
+                                    __dllgen_s3.as_ptr() as *const ::core::ffi::c_void,
+                                    __dllgen_s4.as_ptr() as *const ::core::ffi::c_void,
+                                    __dllgen_s5.as_ptr() as *const ::core::ffi::c_void,
+                                )
+                            };
+                            __dllgen_r
+                        })
+                            as ::std::boxed::Box<
+                                __dllgen_c::Sqlite3SetAuthorizerXAuthKept,
+                            >,
+                    )
+                }
+                None => None,
+            };
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_set_authorizer(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_k_xAuth,
+                )?;
+            Ok(
+                ::dllgen_runtime::proxy::widen::<
+                    i32,
+                    _,
+                >(__dllgen_ret, "`sqlite3_set_authorizer`'s result")?,
             )
         }
         pub(super) unsafe fn sqlite3_set_last_insert_rowid(

@@ -1,5 +1,6 @@
-//! A callback the library calls during the call it was passed to: the caller's 64-bit
-//! function pointer, wrapped in a closure of the typed client's closure type.
+//! A callback: the caller's 64-bit function pointer, wrapped in a closure of the typed
+//! client's closure type. One the library keeps past the call owns the caller's context
+//! (and its destroy function, called when the library lets go of the callback).
 
 use super::ctype::Ffi;
 use super::params::At;
@@ -8,7 +9,7 @@ use crate::emit::kinds::callback::CbKind;
 use crate::emit::kinds::ParamKind;
 use crate::emit::rust_str;
 use crate::emit::view::ident;
-use crate::model::Kind;
+use crate::model::{self, Kind};
 
 const P: &str = "::dllgen_runtime::proxy";
 
@@ -45,8 +46,8 @@ pub(crate) fn param(
         let a = &cp.name;
         match &cp.kind {
             CbKind::UserData {} => {
-                let ctx = context.clone().ok_or("its context is not a parameter of the call (not yet)")?;
-                c_args.push(format!("{ctx} as {}", c_param.rust()));
+                context.as_ref().ok_or("its context is not a parameter of the call (not yet)")?;
+                c_args.push(format!("__dllgen_ctx.get() as {}", c_param.rust()));
             }
             CbKind::Value { rust } => {
                 closure_params.push(format!("{a}: {rust}"));
@@ -76,6 +77,35 @@ pub(crate) fn param(
                 prep.push(format!("let mut __dllgen_s{i} = {P}::CTexts::new({a});"));
                 c_args.push(format!("__dllgen_s{i}.as_mut_ptr() as {}", c_param.rust()));
             }
+            // An array the library passes with its count (another argument): the caller's
+            // function reads the elements where the client has them.
+            CbKind::Buffer { rust, elem_size, .. }
+                if matches!(
+                    rust.as_str(),
+                    "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64"
+                ) =>
+            {
+                let same = match c_param {
+                    Ffi::Pointer { pointee: crate::header::CType::Void, .. } => *elem_size == 1,
+                    Ffi::Pointer { pointee, .. } => {
+                        matches!(super::ctype::scalar_pointee(at.h, pointee), Some(Ffi::Scalar { rust: r, .. }) if r[1..] == rust[1..])
+                    }
+                    _ => false,
+                };
+                if !same {
+                    return Err(format!("callback `{callback}`: argument {i}'s elements differ on 64 bits"));
+                }
+                closure_params.push(format!("{a}: &[{rust}]"));
+                c_args.push(format!("{a}.as_ptr() as {}", c_param.rust()));
+            }
+            // Handles the library passes as an array (`sqlite3_value **argv`): their ids.
+            CbKind::Handles { handle, .. } => {
+                closure_params.push(format!("{a}: &[__dllgen_c::{handle}]"));
+                prep.push(format!(
+                    "let __dllgen_h{i}: ::std::vec::Vec<*mut ::core::ffi::c_void> = {a}.iter().map(|__dllgen_h| ::dllgen_runtime::marshal::handle::ClientHandle::id(*__dllgen_h) as usize as *mut ::core::ffi::c_void).collect();"
+                ));
+                c_args.push(format!("__dllgen_h{i}.as_ptr() as {}", c_param.rust()));
+            }
             CbKind::Handle { handle, .. } => {
                 closure_params.push(format!("{a}: __dllgen_c::{handle}"));
                 c_args.push(format!(
@@ -96,15 +126,64 @@ pub(crate) fn param(
     };
     let raw = ident(&p.name);
     let k = format!("__dllgen_k_{}", p.name);
-    b.before.push(format!(
-        "let mut {k} = match {raw} {{ Some(__dllgen_f) => Some(move |{}| -> {ret_ty} {{ {} \
-         // SAFETY: the caller's function, called with its 64-bit prototype during the call it was passed to.\n\
-         let __dllgen_r = unsafe {{ __dllgen_f({}) }}; {answer} }}), None => None }};",
+    let kept = view.kept.is_some();
+    // The context (with the destroy function the library calls when it lets go, if the
+    // scope names one), owned by the closure.
+    let destroy = match &p.kind {
+        Kind::Callback { scope: model::Scope::Destroy { param }, .. } => Some(param.clone()),
+        _ => None,
+    };
+    // The callbacks one destroy function ends share their registration's context (only
+    // one of them names it: sqlite3's xFunc, xStep and xFinal have one pApp).
+    let context = context.or_else(|| {
+        let d = destroy.as_ref()?;
+        at.f.params.iter().find_map(|q| match &q.kind {
+            Kind::UserData { of } => at.f.params.iter().any(|c| {
+                c.name == *of
+                    && matches!(&c.kind, Kind::Callback { scope: model::Scope::Destroy { param }, .. } if param == d)
+            })
+            .then(|| ident(&q.name)),
+            _ => None,
+        })
+    });
+    let destroy = destroy.map(|d| ident(&d));
+    let shared = format!(
+        "__dllgen_cx_{}_{}",
+        context.as_deref().unwrap_or("none"),
+        destroy.as_deref().unwrap_or("none")
+    );
+    if b.contexts.insert(shared.clone()) {
+        let c = context.clone().unwrap_or_else(|| "::core::ptr::null_mut()".into());
+        let d = destroy.clone().unwrap_or_else(|| "None".into());
+        b.before.push(format!("let {shared} = ::std::sync::Arc::new({P}::Context::new({c}, {d}));"));
+    }
+    let ctx = format!("{shared}.clone()");
+    // The closure owns the context even when it never passes it (sqlite3's xFunc reads it
+    // with sqlite3_user_data): dropping it is what runs the destroy function.
+    let closure = format!(
+        "move |{}| -> {ret_ty} {{ let _ = &__dllgen_ctx; {} \
+         // SAFETY: the caller's function, called with its 64-bit prototype while the library may call it.\n\
+         let __dllgen_r = unsafe {{ __dllgen_f({}) }}; {answer} }}",
         closure_params.join(", "),
         prep.join(" "),
         c_args.join(", ")
-    ));
-    let typed = format!("{k}.as_mut().map(|__dllgen_k| __dllgen_k as &mut __dllgen_c::{}<'_>)", cb.name);
+    );
+    if kept {
+        b.before.push(format!(
+            "let {k} = match {raw} {{ Some(__dllgen_f) => {{ let __dllgen_ctx = {ctx}; \
+             Some(::std::boxed::Box::new({closure}) as ::std::boxed::Box<__dllgen_c::{}Kept>) }} None => None }};",
+            cb.name
+        ));
+    } else {
+        b.before.push(format!(
+            "let mut {k} = match {raw} {{ Some(__dllgen_f) => {{ let __dllgen_ctx = {ctx}; Some({closure}) }} None => None }};"
+        ));
+    }
+    let typed = if kept {
+        k.clone()
+    } else {
+        format!("{k}.as_mut().map(|__dllgen_k| __dllgen_k as &mut __dllgen_c::{}<'_>)", cb.name)
+    };
     b.args.push(if optional {
         typed
     } else {

@@ -94,6 +94,9 @@ pub(crate) struct Body {
     pub checks: Vec<String>,
     pub before: Vec<String>,
     pub args: Vec<String>,
+    /// Callback contexts already made (one per context and destroy function: the closures
+    /// of one registration share it, and the destroy function runs once, after the last).
+    pub contexts: BTreeSet<String>,
     pub after: Vec<String>,
 }
 

@@ -348,8 +348,8 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
                 rust32(value)
             ));
         }
-        // Counts the out-buffer writes back, and contexts the callbacks capture.
-        Kind::OutLength { .. } | Kind::UserData { .. } => {}
+        // Counts the out-buffer writes back; contexts and destroy functions the callbacks own.
+        Kind::OutLength { .. } | Kind::UserData { .. } | Kind::Destroy { .. } => {}
         // The value the caller passes must be the one the spec fixes, as the caller computes
         // it (`sizeof(z_stream)` is larger on 64 bits): the host passes the library's.
         Kind::Fixed { fixed: model::Fixed::Int { value, .. } } => {
@@ -398,7 +398,7 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
                 b.after.push(format!("__dllgen_s::{}({raw} as *mut u8, &{typed}, &{sent})?;", conv.get));
             }
         }
-        Kind::Callback { callback, optional, scope: model::Scope::Call } => {
+        Kind::Callback { callback, optional, .. } => {
             super::callback::param(&at, t64, callback, *optional, b)?;
         }
         other => return Err(format!("parameter `{}`: {} (not yet)", p.name, kind_name(other))),
@@ -516,6 +516,9 @@ pub(crate) fn ret(
     let what = rust_str(&format!("`{}`'s result", f.c_name));
     let local = vf.client_values.first().cloned().unwrap_or_default();
     let ok = match &f.ret {
+        model::Return::Void if !matches!(t64, Ffi::Void) => {
+            return Err("the spec ignores its result, which the proxy cannot make up for its caller".into())
+        }
         model::Return::Void => "()".to_string(),
         model::Return::Value { value: Value::Scalar { scalar: s } } => {
             // A count of what an out-buffer filled is not sent: its buffer's length.
