@@ -140,7 +140,9 @@ fn cdylib(package: &str, file: &str, target: &str, release: bool) -> PathBuf {
     if let Some(path) = built.get(&key) {
         return path.clone();
     }
-    let target_dir = workspace_root().join("target").join("rig");
+    // Not beside the rig's programs: a proxy named like a library (zlib1.dll) would be the
+    // one a program in its folder loads, even Wine's own user32 for its zlib.
+    let target_dir = workspace_root().join("target").join("rig-lib");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = run(
         Command::new(cargo)

@@ -308,17 +308,23 @@ struct Proxy {
     /// The library file (its host beside it).
     path: std::path::PathBuf,
     add: extern "C" fn(i32, i32) -> i32,
-    open: unsafe extern "C" fn(*const std::ffi::c_char, *mut *mut std::ffi::c_void) -> i32,
-    scale: unsafe extern "C" fn(*mut std::ffi::c_void, *mut f32, u32, f64) -> i32,
-    measure: unsafe extern "C" fn(*mut std::ffi::c_void, u32, *mut [u8; 40]) -> i32,
-    calibrate: unsafe extern "C" fn(
-        *mut std::ffi::c_void,
-        u32,
-        Option<extern "C" fn(*mut std::ffi::c_void, u32, u32) -> i32>,
-        *mut std::ffi::c_void,
-    ) -> i32,
-    close: unsafe extern "C" fn(*mut std::ffi::c_void),
+    open: OpenFn,
+    scale: ScaleFn,
+    measure: MeasureFn,
+    calibrate: CalibrateFn,
+    close: CloseFn,
 }
+
+type OpenFn = unsafe extern "C" fn(*const std::ffi::c_char, *mut *mut std::ffi::c_void) -> i32;
+type ScaleFn = unsafe extern "C" fn(*mut std::ffi::c_void, *mut f32, u32, f64) -> i32;
+type MeasureFn = unsafe extern "C" fn(*mut std::ffi::c_void, u32, *mut [u8; 40]) -> i32;
+type CalibrateFn = unsafe extern "C" fn(
+    *mut std::ffi::c_void,
+    u32,
+    Option<extern "C" fn(*mut std::ffi::c_void, u32, u32) -> i32>,
+    *mut std::ffi::c_void,
+) -> i32;
+type CloseFn = unsafe extern "C" fn(*mut std::ffi::c_void);
 
 extern "C" {
     fn dlopen(path: *const std::ffi::c_char, flags: i32) -> *mut std::ffi::c_void;
@@ -351,12 +357,14 @@ impl Proxy {
         unsafe {
             Some(Proxy {
                 path: dir.join("libdemo.so"),
-                add: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_add")),
-                open: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_open")),
-                scale: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_scale")),
-                measure: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_measure")),
-                calibrate: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_calibrate")),
-                close: std::mem::transmute::<*mut std::ffi::c_void, _>(sym("demo_close")),
+                add: std::mem::transmute::<*mut std::ffi::c_void, extern "C" fn(i32, i32) -> i32>(sym(
+                    "demo_add",
+                )),
+                open: std::mem::transmute::<*mut std::ffi::c_void, OpenFn>(sym("demo_open")),
+                scale: std::mem::transmute::<*mut std::ffi::c_void, ScaleFn>(sym("demo_scale")),
+                measure: std::mem::transmute::<*mut std::ffi::c_void, MeasureFn>(sym("demo_measure")),
+                calibrate: std::mem::transmute::<*mut std::ffi::c_void, CalibrateFn>(sym("demo_calibrate")),
+                close: std::mem::transmute::<*mut std::ffi::c_void, CloseFn>(sym("demo_close")),
             })
         }
     }
