@@ -199,3 +199,42 @@ pub fn quiet(w: Box<dyn io::Write + Send>) -> Box<dyn io::Write + Send> {
         Box::new(Quiet(w))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    extern "C" {
+        fn signal(sig: c_int, handler: usize) -> usize;
+    }
+
+    /// In a process with SIGPIPE's default action (a C program's), a write to a pipe whose
+    /// reader is gone is an `EPIPE` error through `quiet`, and the process lives on. Run in
+    /// a child copy of this test binary: the action is process-wide.
+    #[test]
+    fn a_broken_pipe_is_an_error_not_a_signal() {
+        const CHILD: &str = "DLLGEN_SIGPIPE_CHILD";
+        if std::env::var_os(CHILD).is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "sys::imp::tests::a_broken_pipe_is_an_error_not_a_signal", "--nocapture"])
+                .env(CHILD, "1")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "the child died: {:?}\n{stdout}", out.status);
+            assert!(stdout.contains("write failed: BrokenPipe"), "{stdout}");
+            return;
+        }
+        // SAFETY: SIG_DFL (0) for SIGPIPE, in this child process only.
+        unsafe { signal(SIGPIPE, 0) };
+        assert!(!sigpipe_ignored());
+        let mut child =
+            std::process::Command::new("true").stdin(std::process::Stdio::piped()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        child.wait().unwrap();
+        let mut w = quiet(Box::new(stdin));
+        let e = w.write_all(b"to nobody").unwrap_err();
+        println!("write failed: {:?}", e.kind());
+    }
+}
