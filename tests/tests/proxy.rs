@@ -382,3 +382,19 @@ fn the_proxy_prototypes_are_the_64_bit_headers() {
     assert!(linux.contains("pub unsafe extern \"C\" fn compressBound(sourceLen: u64) -> u64"), "Linux");
     assert!(windows.contains("pub unsafe extern \"C\" fn compressBound(sourceLen: u32) -> u32"), "Windows");
 }
+
+#[test]
+fn under_wine_a_program_loading_the_proxy_dll_with_loadlibraryw_resolves_the_same_functions() {
+    let tmp = scratch("wine-loadlibrary");
+    let build = demo_library();
+    let proxied = install_windows(&tmp, "demo-win", "demo.dll", "demo");
+    let exe = tmp.join("loadlibrary.exe");
+    compile_windows("loadlibrary.c", &workspace_root().join("examples/demo"), &[], &exe);
+    let expected = run_wine(&exe, &[Wine::path(&build.join("demo64.dll"))], &[]);
+    assert_eq!(expected.code, Some(0), "{}", expected.stdout);
+    assert!(expected.stdout.contains("read 0 6 plugin"), "{}", expected.stdout);
+    let library = ("DEMO_WIN_LIBRARY", Wine::path(&build.join("demo32.dll")));
+    let got = run_wine(&exe, &[Wine::path(&proxied.join("demo.dll"))], &[library]);
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+}
