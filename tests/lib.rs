@@ -58,10 +58,19 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
         }
     };
     let drain = |mut pipe: Box<dyn Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = pipe.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
+            let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+        });
+        rx
+    };
+    // A process the child left behind may hold its pipes open (Wine's debugger, attached
+    // to a crashed program): the output is not waited for past a moment after the child.
+    let collect = |rx: std::sync::mpsc::Receiver<String>| {
+        rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| {
+            "(the output stayed open after the program ended: a process it left behind holds it)".into()
         })
     };
     let out = drain(Box::new(child.stdout.take().expect("piped")));
@@ -78,7 +87,7 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    Output { code, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default(), timed_out }
+    Output { code, stdout: collect(out), stderr: collect(err), timed_out }
 }
 
 /// Builds the loader probe (`tests/probe`) for `target` and returns the executable's path.

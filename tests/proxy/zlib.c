@@ -92,7 +92,8 @@ int main(int argc, char **argv)
     int r = uncompress(back, &blen, c, clen);
     printf("uncompress %d %lu same %d\n", r, blen, blen == n && memcmp(back, in, n) == 0);
     blen = 100;
-    printf("uncompress too small %d\n", uncompress(back, &blen, c, clen));
+    r = uncompress(back, &blen, c, clen);
+    printf("uncompress too small %d destLen %lu crc %08lx\n", r, blen, crc32(0, back, (uInt)blen));
     c[clen / 2] ^= 0x55;
     blen = n;
     printf("uncompress corrupt %d\n", uncompress(back, &blen, c, clen));
@@ -104,6 +105,22 @@ int main(int argc, char **argv)
     size_t got = stream_inflate(s, slen, back, n, 4096);
     printf("inflated %zu same %d\n", got, got == n && memcmp(back, in, n) == 0);
     printf("zError %s\n", zError(Z_DATA_ERROR));
+
+    /* A corrupt stream: inflate fails with zlib's message in the stream, and its pointers
+     * where it stopped. */
+    z_stream bad;
+    memset(&bad, 0, sizeof bad);
+    inflateInit(&bad);
+    s[40] ^= 0xff;
+    s[41] ^= 0xff;
+    bad.next_in = s;
+    bad.avail_in = (uInt)slen;
+    bad.next_out = back;
+    bad.avail_out = (uInt)n;
+    r = inflate(&bad, Z_NO_FLUSH);
+    printf("inflate corrupt %d msg %s consumed %ld produced %ld total_in %lu\n", r, bad.msg ? bad.msg : "NULL",
+           (long)(bad.next_in - s), (long)(bad.next_out - back), bad.total_in);
+    printf("inflateEnd %d\n", inflateEnd(&bad));
 
     if (argc > 1) {
         gzFile f = gzopen(argv[1], "wb9");

@@ -51,6 +51,7 @@ fn compile_with(source: &str, include: &Path, name: &str, lib: &Path, exe: &Path
             .arg("-L")
             .arg(lib)
             .arg(format!("-l{name}"))
+            .arg("-lpthread")
             .arg(format!("-Wl,-rpath,{}", lib.display()))
             .arg("-o")
             .arg(exe),
@@ -395,6 +396,27 @@ fn under_wine_a_program_loading_the_proxy_dll_with_loadlibraryw_resolves_the_sam
     assert!(expected.stdout.contains("read 0 6 plugin"), "{}", expected.stdout);
     let library = ("DEMO_WIN_LIBRARY", Wine::path(&build.join("demo32.dll")));
     let got = run_wine(&exe, &[Wine::path(&proxied.join("demo.dll"))], &[library]);
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+}
+
+#[test]
+fn a_c_program_drives_the_fake_device_sdk_through_the_proxy_as_with_its_64_bit_build() {
+    // Kept callbacks with destroy notifications, a listener kept on a handle, frames from the
+    // library's own thread, a resident stream, out-strings the caller frees, fixed values.
+    let fixtures = dllgen_tests::fixtures();
+    let tmp = scratch("kinds");
+    let native = native(&tmp, "fx_kinds", "1", &fixtures.join("libfx_kinds64.so"));
+    let proxied = install(&tmp, "kinds-linux", "fx_kinds", "1");
+    let include = workspace_root().join("tests/fixtures");
+    let (a, b) = (tmp.join("kinds-native"), tmp.join("kinds-proxied"));
+    compile_with("kinds.c", &include, "fx_kinds", &native, &a);
+    compile_with("kinds.c", &include, "fx_kinds", &proxied, &b);
+    let library = ("KINDS_LINUX_LIBRARY", fixtures.join("libfx_kinds32.so"));
+    let expected = run_with(&mut Command::new(&a), &[]);
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    assert!(expected.stdout.contains("frames 50 bad 0 delivered 50"), "{}", expected.stdout);
+    let got = run_with(&mut Command::new(&b), &[(library.0, &library.1)]);
     assert_eq!(got.code, Some(0), "{}", got.stderr);
     assert_eq!(got.stdout, expected.stdout);
 }

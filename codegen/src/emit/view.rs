@@ -211,6 +211,10 @@ pub struct Function {
     /// The host locals of its resident struct parameters when it takes several of one struct
     /// (`deflateCopy(dest, source)`): each keeps what the others keep.
     pub shared_residents: Vec<String>,
+    /// Its error rule may fire with the results still sent (for a client that asks: the
+    /// proxy library): nothing it passes is taken over by the library only on success
+    /// (retained buffers and values, descriptors, callbacks kept on a handle).
+    pub failure_results: bool,
     /// Every other library function the host calls for it (the free functions of its
     /// returned string and out-strings, its result's length function), each in its own
     /// slot of the host.
@@ -1010,7 +1014,20 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             types.push(t);
             values.push(local);
         }
+        let failure_results = f.error.is_some()
+            && f.kept_scope().is_none_or(|s| !matches!(s, model::Scope::Handle { .. }))
+            && !f.params.iter().any(|p| {
+                matches!(
+                    &p.kind,
+                    Kind::Descriptor
+                        | Kind::InBuffer { retain: Some(_), .. }
+                        | Kind::OutBuffer { retain: Some(_), .. }
+                        | Kind::In { retain: Some(_), .. }
+                        | Kind::Inout { retain: Some(_), .. }
+                )
+            });
         functions.push(Function {
+            failure_results,
             index: i as u32,
             c_name: f.c_name.clone(),
             method: if TAKEN_METHODS.contains(&f.rust_name.as_str()) {

@@ -39,6 +39,7 @@ mod __dllgen {
                         __dllgen_client as *const ::core::ffi::c_void,
                     ),
                 };
+                config.results_on_failure = true;
                 __dllgen_c::Demo::with_config(config)
             })
     }
@@ -439,7 +440,12 @@ mod __dllgen {
                 i32,
                 _,
             >(b, "`demo_add` parameter `b`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().demo_add(__dllgen_t_a, __dllgen_t_b)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -460,7 +466,10 @@ mod __dllgen {
                 _,
             >(steps, "`demo_calibrate` parameter `steps`")?;
             let __dllgen_cx_ctx_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(ctx, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    ctx as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let mut __dllgen_k_progress = match progress {
                 Some(__dllgen_f) => {
@@ -479,6 +488,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .demo_calibrate(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -491,6 +501,10 @@ mod __dllgen {
                             __dllgen_k as &mut __dllgen_c::DemoProgressFn<'_>
                         }),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -529,8 +543,10 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_clamped) = __dllgen_client()
                 .demo_clamp(__dllgen_t_low, __dllgen_t_value.as_mut())?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             if let Some(__dllgen_v) = __dllgen_t_value {
                 ::dllgen_runtime::proxy::write(
                     value as *mut i32,
@@ -547,6 +563,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_a_clamped, "`demo_clamp` parameter `clamped`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -557,23 +576,33 @@ mod __dllgen {
         pub(super) unsafe fn demo_close(
             dev: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .demo_close(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         dev as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn demo_describe(
             dev: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .demo_describe(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         dev as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -594,7 +623,12 @@ mod __dllgen {
                 i32,
                 _,
             >(code, "`demo_fail` parameter `code`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().demo_fail(__dllgen_t_code)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -612,6 +646,7 @@ mod __dllgen {
                 _,
             >(channel, "`demo_measure` parameter `channel`")?;
             ::dllgen_runtime::proxy::needed(out, "`demo_measure` parameter `out`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_out) = __dllgen_client()
                 .demo_measure(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -619,8 +654,12 @@ mod __dllgen {
                     ),
                     __dllgen_t_channel,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             if !out.is_null() {
                 __dllgen_s::put_DemoReading(out as *mut u8, &__dllgen_a_out)?;
+            }
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
             }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
@@ -665,8 +704,13 @@ mod __dllgen {
                 true,
                 "`demo_mix` parameter `acc`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .demo_mix(__dllgen_t_add, __dllgen_t_acc)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -689,6 +733,7 @@ mod __dllgen {
                 1,
                 "`demo_name` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client()
                 .demo_name(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -696,12 +741,16 @@ mod __dllgen {
                     ),
                     __dllgen_cap_buf,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out_str(
                 buf as *mut u8,
                 __dllgen_cap_buf,
                 &__dllgen_a_buf,
                 "`demo_name` parameter `buf`",
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -719,6 +768,7 @@ mod __dllgen {
                 "`demo_open` parameter `name`",
             )?;
             ::dllgen_runtime::proxy::needed(out, "`demo_open` parameter `out`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_out) = __dllgen_client()
                 .demo_open(
                     __dllgen_t_name
@@ -727,11 +777,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 out as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_out)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -755,6 +809,7 @@ mod __dllgen {
                 1,
                 "`demo_read` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client()
                 .demo_read(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -762,6 +817,7 @@ mod __dllgen {
                     ),
                     __dllgen_cap_buf,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 buf as *mut u8,
                 __dllgen_cap_buf,
@@ -774,6 +830,9 @@ mod __dllgen {
                     u32,
                 >(__dllgen_a_buf.len(), true, 1, "`demo_read` parameter `buf`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -806,6 +865,7 @@ mod __dllgen {
                 "`demo_scale` parameter `samples`",
             )?;
             let __dllgen_t_gain: f64 = gain;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .demo_scale(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -818,6 +878,10 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_gain,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -844,6 +908,7 @@ mod __dllgen {
                 false,
                 "`demo_sum` parameter `values`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .demo_sum(
                     __dllgen_t_values
@@ -852,6 +917,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -875,6 +944,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .demo_toggle(
                     __dllgen_t_flags
@@ -884,6 +954,7 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             if let Some(__dllgen_v) = __dllgen_t_flags {
                 ::dllgen_runtime::proxy::write(
                     flags as *mut u32,
@@ -892,6 +963,9 @@ mod __dllgen {
                         _,
                     >(__dllgen_v, "`demo_toggle` parameter `flags`")?,
                 );
+            }
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
             }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
@@ -903,7 +977,12 @@ mod __dllgen {
         pub(super) unsafe fn demo_version() -> ::dllgen_runtime::proxy::Result<
             *const ::core::ffi::c_void,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().demo_version()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -940,6 +1019,7 @@ mod __dllgen {
                 false,
                 "`demo_write` parameter `data`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .demo_write(
                     <__dllgen_c::Device as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -951,6 +1031,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,

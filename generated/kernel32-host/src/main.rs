@@ -165,18 +165,25 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 1 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -233,13 +240,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::NullOr(&[0xffffffff]),
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -248,7 +262,7 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -319,13 +333,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::NullOr(&[0xffffffff]),
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -334,7 +355,7 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -377,18 +398,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -451,13 +479,20 @@ mod __dllgen {
                     if !__dllgen_a_lpBuffer.is_null() {
                         unsafe { (self.__dllgen_helper4_4)(__dllgen_a_lpBuffer) };
                     }
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -465,7 +500,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_string::reply::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(__dllgen_out, &__dllgen_a_lpBuffer_copy);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -578,13 +613,20 @@ mod __dllgen {
                         }
                         break (__dllgen_ret, __dllgen_codes.0, __dllgen_codes.1);
                     };
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -596,7 +638,7 @@ mod __dllgen {
                         ),
                         "`GetEnvironmentVariableW` parameter `lpBuffer`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -709,13 +751,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -726,7 +775,7 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`GetModuleFileNameW` parameter `lpFilename`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -799,13 +848,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -818,7 +874,7 @@ mod __dllgen {
                         ),
                         "`ReadFile` parameter `lpBuffer`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -872,18 +928,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -930,18 +993,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1000,7 +1070,9 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Not(
@@ -1009,11 +1081,16 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1095,13 +1172,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -1111,7 +1195,7 @@ mod __dllgen {
                         &__dllgen_a_lpNumberOfBytesWritten,
                         "`WriteFile` parameter `lpNumberOfBytesWritten`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

@@ -1775,18 +1775,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1833,18 +1840,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1897,18 +1911,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1989,13 +2010,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2006,7 +2034,7 @@ mod __dllgen {
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2039,13 +2067,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2054,7 +2089,7 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2156,13 +2191,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2184,7 +2226,7 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2248,13 +2290,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2273,7 +2322,7 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2326,18 +2375,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2384,18 +2440,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2497,13 +2560,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2525,7 +2595,7 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2572,18 +2642,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2689,13 +2766,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2710,7 +2794,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::host::kept::hold(__dllgen_u_buf, __dllgen_a_buf);
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2769,13 +2853,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2787,7 +2878,7 @@ mod __dllgen {
                         ),
                         "`kx_claim` parameter `buf`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2984,18 +3075,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3218,18 +3316,25 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3294,18 +3399,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3379,18 +3491,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Errno,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3550,13 +3669,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -3565,7 +3691,7 @@ mod __dllgen {
                         1,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3779,18 +3905,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3848,13 +3981,20 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -3864,7 +4004,7 @@ mod __dllgen {
                         &__dllgen_a_info,
                         "`kx_info_get` parameter `info`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4045,13 +4185,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4062,7 +4209,7 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`kx_label` parameter `buf`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4127,13 +4274,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4145,7 +4299,7 @@ mod __dllgen {
                         ),
                         "`kx_line` parameter `out`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4224,13 +4378,20 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4241,7 +4402,7 @@ mod __dllgen {
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4280,18 +4441,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4465,13 +4633,20 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4483,7 +4658,7 @@ mod __dllgen {
                         ),
                         "`kx_name` parameter `buf`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4513,13 +4688,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4529,7 +4711,7 @@ mod __dllgen {
                         1,
                         __dllgen_a_out,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4598,13 +4780,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4614,7 +4803,7 @@ mod __dllgen {
                         1,
                         __dllgen_a_out,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4695,18 +4884,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4766,13 +4962,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4782,7 +4985,7 @@ mod __dllgen {
                         &__dllgen_a_values,
                         false,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5004,13 +5207,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5023,7 +5233,7 @@ mod __dllgen {
                         ),
                         "`kx_pack` parameter `dst`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5100,18 +5310,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5182,13 +5399,20 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5201,7 +5425,7 @@ mod __dllgen {
                         ),
                         "`kx_read` parameter `buf`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5434,18 +5658,25 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5494,13 +5725,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5510,7 +5748,7 @@ mod __dllgen {
                         &__dllgen_a_out,
                         "`kx_series_make` parameter `out`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5571,13 +5809,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5592,7 +5837,7 @@ mod __dllgen {
                         &__dllgen_a_chars,
                         "`kx_series_sum` parameter `chars`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5646,18 +5891,25 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5692,13 +5944,20 @@ mod __dllgen {
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
                     ::dllgen_runtime::host::resident::set_end(__dllgen_a_s.id(), None);
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5709,7 +5968,7 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5747,13 +6006,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5768,7 +6034,7 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5801,13 +6067,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5818,7 +6091,7 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5846,18 +6119,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6031,13 +6311,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -6047,7 +6334,7 @@ mod __dllgen {
                         &__dllgen_a_out,
                         "`kx_sum_points` parameter `out`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6133,13 +6420,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -6150,7 +6444,7 @@ mod __dllgen {
                         false,
                         "`kx_text_fill` parameter `req`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6178,18 +6472,25 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6309,13 +6610,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -6327,7 +6635,7 @@ mod __dllgen {
                         ),
                         "`kx_value_describe` parameter `out`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6372,13 +6680,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -6388,7 +6703,7 @@ mod __dllgen {
                         &__dllgen_a_v,
                         "`kx_value_get` parameter `v`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6612,18 +6927,25 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6700,18 +7022,25 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

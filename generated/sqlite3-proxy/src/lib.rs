@@ -78,6 +78,7 @@ mod __dllgen {
                         __dllgen_client as *const ::core::ffi::c_void,
                     ),
                 };
+                config.results_on_failure = true;
                 __dllgen_c::Sqlite3::with_config(config)
             })
     }
@@ -8761,7 +8762,10 @@ mod __dllgen {
             arg3: ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let __dllgen_cx_arg2_arg3 = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(arg2, arg3),
+                ::dllgen_runtime::proxy::Context::new(
+                    arg2 as *mut ::core::ffi::c_void,
+                    arg3,
+                ),
             );
             let __dllgen_k_arg1 = match arg1 {
                 Some(__dllgen_f) => {
@@ -8795,6 +8799,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_autovacuum_pages(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -8802,6 +8807,10 @@ mod __dllgen {
                     ),
                     __dllgen_k_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -8812,12 +8821,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_backup_finish(
             p: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_backup_finish(
                     <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         p as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -8841,6 +8855,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_backup_init` parameter `zSourceName`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_backup_init(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -8860,6 +8875,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -8868,12 +8887,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_backup_pagecount(
             p: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_backup_pagecount(
                     <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         p as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -8884,12 +8908,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_backup_remaining(
             p: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_backup_remaining(
                     <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         p as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -8905,6 +8934,7 @@ mod __dllgen {
                 i32,
                 _,
             >(nPage, "`sqlite3_backup_step` parameter `nPage`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_backup_step(
                     <__dllgen_c::Backup as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -8912,6 +8942,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_nPage,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -8948,6 +8982,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_bind_blob` parameter `arg2`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_blob(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -8960,6 +8995,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -8996,6 +9035,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_bind_blob64` parameter `arg2`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_blob64(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9008,6 +9048,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9025,6 +9069,7 @@ mod __dllgen {
                 _,
             >(arg1, "`sqlite3_bind_double` parameter `arg1`")?;
             let __dllgen_t_arg2: f64 = arg2;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_double(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9033,6 +9078,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9053,6 +9102,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg2, "`sqlite3_bind_int` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_int(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9061,6 +9111,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9081,6 +9135,7 @@ mod __dllgen {
                 i64,
                 _,
             >(arg2, "`sqlite3_bind_int64` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_int64(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9089,6 +9144,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9104,6 +9163,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_bind_null` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_null(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9111,6 +9171,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9121,12 +9185,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_bind_parameter_count(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_parameter_count(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9143,6 +9212,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_bind_parameter_index` parameter `zName`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_parameter_index(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9154,6 +9224,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9169,6 +9243,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_bind_parameter_name` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_parameter_name(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9176,6 +9251,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -9218,6 +9297,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_bind_text` parameter `arg2`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_text(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9230,6 +9310,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9261,6 +9345,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_text16(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9274,6 +9359,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9319,6 +9408,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_text64(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9331,6 +9421,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9347,6 +9441,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_bind_value` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_value(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9357,6 +9452,10 @@ mod __dllgen {
                         arg2 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9377,6 +9476,7 @@ mod __dllgen {
                 i32,
                 _,
             >(n, "`sqlite3_bind_zeroblob` parameter `n`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_zeroblob(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9385,6 +9485,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_t_n,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9405,6 +9509,7 @@ mod __dllgen {
                 u64,
                 _,
             >(arg2, "`sqlite3_bind_zeroblob64` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_bind_zeroblob64(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9413,6 +9518,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9423,12 +9532,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_blob_bytes(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_blob_bytes(
                     <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9439,12 +9553,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_blob_close(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_blob_close(
                     <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9488,6 +9607,7 @@ mod __dllgen {
                 ppBlob,
                 "`sqlite3_blob_open` parameter `ppBlob`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppBlob) = __dllgen_client()
                 .sqlite3_blob_open(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9511,11 +9631,15 @@ mod __dllgen {
                     __dllgen_t_iRow,
                     __dllgen_t_flags,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppBlob as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppBlob)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9543,6 +9667,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iOffset, "`sqlite3_blob_read` parameter `iOffset`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_Z) = __dllgen_client()
                 .sqlite3_blob_read(
                     <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9551,12 +9676,16 @@ mod __dllgen {
                     __dllgen_cap_Z,
                     __dllgen_t_iOffset,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 Z as *mut u8,
                 __dllgen_cap_Z,
                 &__dllgen_a_Z,
                 "`sqlite3_blob_read` parameter `Z`",
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9572,6 +9701,7 @@ mod __dllgen {
                 i64,
                 _,
             >(arg1, "`sqlite3_blob_reopen` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_blob_reopen(
                     <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9579,6 +9709,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9614,6 +9748,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iOffset, "`sqlite3_blob_write` parameter `iOffset`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_blob_write(
                     <__dllgen_c::Blob as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9626,6 +9761,10 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_iOffset,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9641,7 +9780,10 @@ mod __dllgen {
             arg2: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let __dllgen_cx_arg2_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(arg2, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    arg2 as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_arg1 = match arg1 {
                 Some(__dllgen_f) => {
@@ -9661,6 +9803,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_busy_handler(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9668,6 +9811,10 @@ mod __dllgen {
                     ),
                     __dllgen_k_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9683,6 +9830,7 @@ mod __dllgen {
                 i32,
                 _,
             >(ms, "`sqlite3_busy_timeout` parameter `ms`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_busy_timeout(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9690,6 +9838,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_ms,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9700,12 +9852,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_changes(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_changes(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9716,12 +9873,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_changes64(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_changes64(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -9732,12 +9894,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_clear_bindings(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_clear_bindings(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9748,12 +9915,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_close(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_close(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9764,12 +9936,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_close_v2(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_close_v2(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9790,7 +9967,10 @@ mod __dllgen {
             >,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let __dllgen_cx_arg1_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(arg1, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    arg1 as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_arg2 = match arg2 {
                 Some(__dllgen_f) => {
@@ -9823,6 +10003,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_collation_needed(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9830,6 +10011,10 @@ mod __dllgen {
                     ),
                     __dllgen_k_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9845,6 +10030,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_bytes` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_bytes(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9852,6 +10038,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9867,6 +10057,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_bytes16` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_bytes16(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9874,6 +10065,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9884,12 +10079,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_column_count(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_count(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -9905,6 +10105,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_column_database_name` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_database_name(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9912,6 +10113,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -9933,6 +10138,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_column_decltype` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_decltype(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9940,6 +10146,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -9961,6 +10171,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_double` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_double(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9968,6 +10179,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(__dllgen_ret)
         }
         pub(super) unsafe fn sqlite3_column_int(
@@ -9978,6 +10193,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_int` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_int(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -9985,6 +10201,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10000,6 +10220,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_int64` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_int64(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10007,6 +10228,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -10022,6 +10247,7 @@ mod __dllgen {
                 i32,
                 _,
             >(N, "`sqlite3_column_name` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_name(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10029,6 +10255,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_N,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -10050,6 +10280,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_column_origin_name` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_origin_name(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10057,6 +10288,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -10078,6 +10313,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_column_table_name` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_table_name(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10085,6 +10321,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -10106,6 +10346,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_text` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_text(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10113,6 +10354,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -10134,6 +10379,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_type` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_type(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10141,6 +10387,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10156,6 +10406,7 @@ mod __dllgen {
                 i32,
                 _,
             >(iCol, "`sqlite3_column_value` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_column_value(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10163,6 +10414,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_iCol,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -10175,8 +10430,13 @@ mod __dllgen {
                 i32,
                 _,
             >(N, "`sqlite3_compileoption_get` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_compileoption_get(__dllgen_t_N)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -10198,6 +10458,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_compileoption_used` parameter `zOptName`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_compileoption_used(
                     __dllgen_t_zOptName
@@ -10206,6 +10467,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10221,6 +10486,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_complete` parameter `sql`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_complete(
                     __dllgen_t_sql
@@ -10229,6 +10495,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10244,6 +10514,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_complete16` parameter `sql`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_complete16(
                     __dllgen_t_sql
@@ -10253,6 +10524,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10263,12 +10538,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_context_db_handle(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_context_db_handle(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -10299,7 +10579,10 @@ mod __dllgen {
                 _,
             >(eTextRep, "`sqlite3_create_collation` parameter `eTextRep`")?;
             let __dllgen_cx_pArg_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(pArg, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    pArg as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_xCompare = match xCompare {
                 Some(__dllgen_f) => {
@@ -10330,6 +10613,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_create_collation(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10343,6 +10627,10 @@ mod __dllgen {
                     __dllgen_t_eTextRep,
                     __dllgen_k_xCompare,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10375,7 +10663,10 @@ mod __dllgen {
                 _,
             >(eTextRep, "`sqlite3_create_collation16` parameter `eTextRep`")?;
             let __dllgen_cx_pArg_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(pArg, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    pArg as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_xCompare = match xCompare {
                 Some(__dllgen_f) => {
@@ -10406,6 +10697,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_create_collation16(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10420,6 +10712,10 @@ mod __dllgen {
                     __dllgen_t_eTextRep,
                     __dllgen_k_xCompare,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10455,7 +10751,10 @@ mod __dllgen {
                 _,
             >(eTextRep, "`sqlite3_create_collation_v2` parameter `eTextRep`")?;
             let __dllgen_cx_pArg_xDestroy = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(pArg, xDestroy),
+                ::dllgen_runtime::proxy::Context::new(
+                    pArg as *mut ::core::ffi::c_void,
+                    xDestroy,
+                ),
             );
             let __dllgen_k_xCompare = match xCompare {
                 Some(__dllgen_f) => {
@@ -10486,6 +10785,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_create_collation_v2(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10499,6 +10799,10 @@ mod __dllgen {
                     __dllgen_t_eTextRep,
                     __dllgen_k_xCompare,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10544,6 +10848,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_create_filename(
                     __dllgen_t_zDatabase
@@ -10562,6 +10867,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *const ::core::ffi::c_void,
@@ -10605,7 +10914,10 @@ mod __dllgen {
                 _,
             >(eTextRep, "`sqlite3_create_function` parameter `eTextRep`")?;
             let __dllgen_cx_pApp_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(pApp, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    pApp as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_xFunc = match xFunc {
                 Some(__dllgen_f) => {
@@ -10701,6 +11013,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_create_function(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10717,6 +11030,10 @@ mod __dllgen {
                     __dllgen_k_xStep,
                     __dllgen_k_xFinal,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10762,7 +11079,10 @@ mod __dllgen {
                 _,
             >(eTextRep, "`sqlite3_create_function16` parameter `eTextRep`")?;
             let __dllgen_cx_pApp_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(pApp, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    pApp as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_xFunc = match xFunc {
                 Some(__dllgen_f) => {
@@ -10858,6 +11178,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_create_function16(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -10875,6 +11196,10 @@ mod __dllgen {
                     __dllgen_k_xStep,
                     __dllgen_k_xFinal,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -10923,7 +11248,10 @@ mod __dllgen {
                 _,
             >(eTextRep, "`sqlite3_create_function_v2` parameter `eTextRep`")?;
             let __dllgen_cx_pApp_xDestroy = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(pApp, xDestroy),
+                ::dllgen_runtime::proxy::Context::new(
+                    pApp as *mut ::core::ffi::c_void,
+                    xDestroy,
+                ),
             );
             let __dllgen_k_xFunc = match xFunc {
                 Some(__dllgen_f) => {
@@ -11016,6 +11344,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_create_function_v2(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11032,6 +11361,10 @@ mod __dllgen {
                     __dllgen_k_xStep,
                     __dllgen_k_xFinal,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11042,12 +11375,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_data_count(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_data_count(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11058,12 +11396,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_db_cacheflush(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_db_cacheflush(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11080,6 +11423,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_db_filename` parameter `zDbName`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_db_filename(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11091,6 +11435,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *const ::core::ffi::c_void,
@@ -11099,12 +11447,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_db_handle(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_db_handle(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -11113,12 +11466,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_db_mutex(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_db_mutex(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -11132,6 +11490,7 @@ mod __dllgen {
                 i32,
                 _,
             >(N, "`sqlite3_db_name` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_db_name(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11139,6 +11498,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_N,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11161,6 +11524,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_db_readonly` parameter `zDbName`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_db_readonly(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11172,6 +11536,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11182,12 +11550,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_db_release_memory(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_db_release_memory(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11218,6 +11591,7 @@ mod __dllgen {
                 i32,
                 _,
             >(resetFlg, "`sqlite3_db_status` parameter `resetFlg`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = __dllgen_client()
                 .sqlite3_db_status(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11226,6 +11600,7 @@ mod __dllgen {
                     __dllgen_t_op,
                     __dllgen_t_resetFlg,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 pCur as *mut i32,
                 ::dllgen_runtime::proxy::widen::<
@@ -11240,6 +11615,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_a_pHiwtr, "`sqlite3_db_status` parameter `pHiwtr`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11255,6 +11633,7 @@ mod __dllgen {
                 i32,
                 _,
             >(onoff, "`sqlite3_enable_load_extension` parameter `onoff`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_enable_load_extension(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11262,6 +11641,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_onoff,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11276,8 +11659,13 @@ mod __dllgen {
                 i32,
                 _,
             >(arg0, "`sqlite3_enable_shared_cache` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_enable_shared_cache(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11288,12 +11676,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_errcode(
             db: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_errcode(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         db as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11304,12 +11697,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_errmsg(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_errmsg(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11326,12 +11724,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_error_offset(
             db: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_error_offset(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         db as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11346,7 +11749,12 @@ mod __dllgen {
                 i32,
                 _,
             >(arg0, "`sqlite3_errstr` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_errstr(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11380,7 +11788,10 @@ mod __dllgen {
                 "`sqlite3_exec` parameter `sql`",
             )?;
             let __dllgen_cx_arg3_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(arg3, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    arg3 as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let mut __dllgen_k_callback = match callback {
                 Some(__dllgen_f) => {
@@ -11406,6 +11817,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_errmsg) = __dllgen_client()
                 .sqlite3_exec(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11422,6 +11834,7 @@ mod __dllgen {
                             __dllgen_k as &mut __dllgen_c::Sqlite3ExecCallback<'_>
                         }),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 errmsg as *mut *mut ::core::ffi::c_char,
                 match &__dllgen_a_errmsg {
@@ -11429,6 +11842,9 @@ mod __dllgen {
                     None => ::core::ptr::null_mut(),
                 },
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11439,12 +11855,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_expanded_sql(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_expanded_sql(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11461,12 +11882,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_expired(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_expired(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11477,12 +11903,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_extended_errcode(
             db: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_extended_errcode(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         db as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11498,6 +11929,7 @@ mod __dllgen {
                 i32,
                 _,
             >(onoff, "`sqlite3_extended_result_codes` parameter `onoff`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_extended_result_codes(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11505,6 +11937,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_onoff,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11515,12 +11951,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_filename_database(
             arg0: *const ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_filename_database(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11537,12 +11978,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_filename_journal(
             arg0: *const ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_filename_journal(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11559,12 +12005,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_filename_wal(
             arg0: *const ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_filename_wal(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11581,12 +12032,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_finalize(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_finalize(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11597,23 +12053,33 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_free_filename(
             arg0: *const ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_free_filename(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_get_autocommit(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_get_autocommit(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11624,7 +12090,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_global_recover() -> ::dllgen_runtime::proxy::Result<
             i32,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_global_recover()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11639,8 +12110,13 @@ mod __dllgen {
                 i64,
                 _,
             >(N, "`sqlite3_hard_heap_limit64` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_hard_heap_limit64(__dllgen_t_N)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -11651,7 +12127,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_initialize() -> ::dllgen_runtime::proxy::Result<
             i32,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_initialize()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11662,12 +12143,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_interrupt(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_interrupt(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_keyword_check(
@@ -11692,6 +12178,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_keyword_check` parameter `arg0`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_keyword_check(
                     __dllgen_t_arg0
@@ -11700,6 +12187,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11710,7 +12201,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_keyword_count() -> ::dllgen_runtime::proxy::Result<
             i32,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_keyword_count()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11721,12 +12217,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_last_insert_rowid(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_last_insert_rowid(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -11737,7 +12238,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_libversion() -> ::dllgen_runtime::proxy::Result<
             *const ::core::ffi::c_void,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_libversion()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -11754,7 +12260,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_libversion_number() -> ::dllgen_runtime::proxy::Result<
             i32,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_libversion_number()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11775,6 +12286,7 @@ mod __dllgen {
                 i32,
                 _,
             >(newVal, "`sqlite3_limit` parameter `newVal`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_limit(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11783,6 +12295,10 @@ mod __dllgen {
                     __dllgen_t_id,
                     __dllgen_t_newVal,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11806,6 +12322,7 @@ mod __dllgen {
                 true,
                 "`sqlite3_load_extension` parameter `zProc`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_pzErrMsg) = __dllgen_client()
                 .sqlite3_load_extension(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11818,6 +12335,7 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_zProc,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 pzErrMsg as *mut *mut ::core::ffi::c_char,
                 match &__dllgen_a_pzErrMsg {
@@ -11825,6 +12343,9 @@ mod __dllgen {
                     None => ::core::ptr::null_mut(),
                 },
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11839,8 +12360,13 @@ mod __dllgen {
                 i32,
                 _,
             >(resetFlag, "`sqlite3_memory_highwater` parameter `resetFlag`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_memory_highwater(__dllgen_t_resetFlag)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -11851,7 +12377,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_memory_used() -> ::dllgen_runtime::proxy::Result<
             i64,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_memory_used()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -11866,7 +12397,12 @@ mod __dllgen {
                 i32,
                 _,
             >(arg0, "`sqlite3_mutex_alloc` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_mutex_alloc(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -11875,45 +12411,65 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_mutex_enter(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_mutex_enter(
                     <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_mutex_free(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_mutex_free(
                     <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_mutex_leave(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_mutex_leave(
                     <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_mutex_try(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_mutex_try(
                     <__dllgen_c::Mutex as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11925,6 +12481,7 @@ mod __dllgen {
             pDb: *mut ::core::ffi::c_void,
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_next_stmt(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -11935,6 +12492,10 @@ mod __dllgen {
                             pStmt as usize as u64,
                         )),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -11950,6 +12511,7 @@ mod __dllgen {
                 "`sqlite3_open` parameter `filename`",
             )?;
             ::dllgen_runtime::proxy::needed(ppDb, "`sqlite3_open` parameter `ppDb`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppDb) = __dllgen_client()
                 .sqlite3_open(
                     __dllgen_t_filename
@@ -11958,11 +12520,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppDb as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppDb)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -11980,6 +12546,7 @@ mod __dllgen {
                 "`sqlite3_open16` parameter `filename`",
             )?;
             ::dllgen_runtime::proxy::needed(ppDb, "`sqlite3_open16` parameter `ppDb`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppDb) = __dllgen_client()
                 .sqlite3_open16(
                     __dllgen_t_filename
@@ -11989,11 +12556,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppDb as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppDb)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12022,6 +12593,7 @@ mod __dllgen {
                 true,
                 "`sqlite3_open_v2` parameter `zVfs`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppDb) = __dllgen_client()
                 .sqlite3_open_v2(
                     __dllgen_t_filename
@@ -12032,11 +12604,15 @@ mod __dllgen {
                     __dllgen_t_flags,
                     __dllgen_t_zVfs,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppDb as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppDb)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12045,7 +12621,12 @@ mod __dllgen {
             )
         }
         pub(super) unsafe fn sqlite3_os_end() -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_os_end()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12054,7 +12635,12 @@ mod __dllgen {
             )
         }
         pub(super) unsafe fn sqlite3_os_init() -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_os_init()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12076,6 +12662,7 @@ mod __dllgen {
                 i32,
                 _,
             >(nArg, "`sqlite3_overload_function` parameter `nArg`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_overload_function(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12088,6 +12675,10 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_nArg,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12127,6 +12718,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
                 .sqlite3_prepare(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12138,11 +12730,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppStmt as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12182,6 +12778,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
                 .sqlite3_prepare16(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12194,11 +12791,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppStmt as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12238,6 +12839,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
                 .sqlite3_prepare16_v2(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12250,11 +12852,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppStmt as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12299,6 +12905,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
                 .sqlite3_prepare16_v3(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12312,11 +12919,15 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_prepFlags,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppStmt as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12356,6 +12967,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
                 .sqlite3_prepare_v2(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12367,11 +12979,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppStmt as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12416,6 +13032,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_ppStmt) = __dllgen_client()
                 .sqlite3_prepare_v3(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12428,11 +13045,15 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_prepFlags,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 ppStmt as *mut *mut ::core::ffi::c_void,
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_a_ppStmt)
                     as usize as *mut ::core::ffi::c_void,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12453,7 +13074,10 @@ mod __dllgen {
                 _,
             >(arg1, "`sqlite3_progress_handler` parameter `arg1`")?;
             let __dllgen_cx_arg3_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(arg3, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    arg3 as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_arg2 = match arg2 {
                 Some(__dllgen_f) => {
@@ -12473,6 +13097,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_progress_handler(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12481,6 +13106,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_k_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_randomness(
@@ -12497,13 +13126,18 @@ mod __dllgen {
                 1,
                 "`sqlite3_randomness` parameter `P`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_a_P = __dllgen_client().sqlite3_randomness(__dllgen_cap_P)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 P as *mut u8,
                 __dllgen_cap_P,
                 &__dllgen_a_P,
                 "`sqlite3_randomness` parameter `P`",
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_release_memory(
@@ -12513,8 +13147,13 @@ mod __dllgen {
                 i32,
                 _,
             >(arg0, "`sqlite3_release_memory` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_release_memory(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12525,12 +13164,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_reset(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_reset(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -12541,7 +13185,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_reset_auto_extension() -> ::dllgen_runtime::proxy::Result<
             (),
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client().sqlite3_reset_auto_extension()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_blob(
@@ -12568,6 +13217,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_blob` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_blob(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12579,6 +13229,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_blob64(
@@ -12605,6 +13259,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_blob64` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_blob64(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12616,6 +13271,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_double(
@@ -12623,6 +13282,7 @@ mod __dllgen {
             arg1: f64,
         ) -> ::dllgen_runtime::proxy::Result<()> {
             let __dllgen_t_arg1: f64 = arg1;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_double(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12630,6 +13290,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_error(
@@ -12655,6 +13319,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_error` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_error(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12666,6 +13331,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_error16(
@@ -12691,6 +13360,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_error16` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_error16(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12702,6 +13372,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_error_code(
@@ -12712,6 +13386,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_result_error_code` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_error_code(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12719,28 +13394,42 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_error_nomem(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_error_nomem(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_error_toobig(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_error_toobig(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_int(
@@ -12751,6 +13440,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`sqlite3_result_int` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_int(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12758,6 +13448,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_int64(
@@ -12768,6 +13462,7 @@ mod __dllgen {
                 i64,
                 _,
             >(arg1, "`sqlite3_result_int64` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_int64(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12775,17 +13470,26 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_null(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_null(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_subtype(
@@ -12796,6 +13500,7 @@ mod __dllgen {
                 u32,
                 _,
             >(arg1, "`sqlite3_result_subtype` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_subtype(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12803,6 +13508,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_text(
@@ -12829,6 +13538,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_text` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_text(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12840,6 +13550,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_text16(
@@ -12866,6 +13580,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_text16` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_text16(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12877,6 +13592,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_text16be(
@@ -12903,6 +13622,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_text16be` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_text16be(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12914,6 +13634,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_text16le(
@@ -12940,6 +13664,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_result_text16le` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_text16le(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12951,6 +13676,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_text64(
@@ -12986,6 +13715,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_text64(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -12997,12 +13727,17 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_value(
             arg0: *mut ::core::ffi::c_void,
             arg1: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_value(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13012,6 +13747,10 @@ mod __dllgen {
                         arg1 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_zeroblob(
@@ -13022,6 +13761,7 @@ mod __dllgen {
                 i32,
                 _,
             >(n, "`sqlite3_result_zeroblob` parameter `n`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_result_zeroblob(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13029,6 +13769,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_n,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_result_zeroblob64(
@@ -13039,6 +13783,7 @@ mod __dllgen {
                 u64,
                 _,
             >(n, "`sqlite3_result_zeroblob64` parameter `n`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_result_zeroblob64(
                     <__dllgen_c::Context as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13046,6 +13791,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_n,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13068,7 +13817,10 @@ mod __dllgen {
             pUserData: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let __dllgen_cx_pUserData_none = ::std::sync::Arc::new(
-                ::dllgen_runtime::proxy::Context::new(pUserData, None),
+                ::dllgen_runtime::proxy::Context::new(
+                    pUserData as *mut ::core::ffi::c_void,
+                    None,
+                ),
             );
             let __dllgen_k_xAuth = match xAuth {
                 Some(__dllgen_f) => {
@@ -13105,6 +13857,7 @@ mod __dllgen {
                 }
                 None => None,
             };
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_set_authorizer(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13112,6 +13865,10 @@ mod __dllgen {
                     ),
                     __dllgen_k_xAuth,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13127,6 +13884,7 @@ mod __dllgen {
                 i64,
                 _,
             >(arg1, "`sqlite3_set_last_insert_rowid` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_set_last_insert_rowid(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13134,10 +13892,19 @@ mod __dllgen {
                     ),
                     __dllgen_t_arg1,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_shutdown() -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_shutdown()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13152,7 +13919,12 @@ mod __dllgen {
                 i32,
                 _,
             >(arg0, "`sqlite3_sleep` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_sleep(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13167,7 +13939,12 @@ mod __dllgen {
                 i32,
                 _,
             >(N, "`sqlite3_soft_heap_limit` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client().sqlite3_soft_heap_limit(__dllgen_t_N)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_soft_heap_limit64(
@@ -13177,8 +13954,13 @@ mod __dllgen {
                 i64,
                 _,
             >(N, "`sqlite3_soft_heap_limit64` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_soft_heap_limit64(__dllgen_t_N)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -13189,7 +13971,12 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_sourceid() -> ::dllgen_runtime::proxy::Result<
             *const ::core::ffi::c_void,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_sourceid()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -13206,12 +13993,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_sql(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_sql(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -13247,8 +14039,10 @@ mod __dllgen {
                 i32,
                 _,
             >(resetFlag, "`sqlite3_status` parameter `resetFlag`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = __dllgen_client()
                 .sqlite3_status(__dllgen_t_op, __dllgen_t_resetFlag)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 pCurrent as *mut i32,
                 ::dllgen_runtime::proxy::widen::<
@@ -13263,6 +14057,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_a_pHighwater, "`sqlite3_status` parameter `pHighwater`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13292,8 +14089,10 @@ mod __dllgen {
                 i32,
                 _,
             >(resetFlag, "`sqlite3_status64` parameter `resetFlag`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = __dllgen_client()
                 .sqlite3_status64(__dllgen_t_op, __dllgen_t_resetFlag)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 pCurrent as *mut i64,
                 ::dllgen_runtime::proxy::widen::<
@@ -13308,6 +14107,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_a_pHighwater, "`sqlite3_status64` parameter `pHighwater`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13318,12 +14120,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_step(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_step(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13334,12 +14141,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_stmt_busy(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_stmt_busy(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13350,12 +14162,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_stmt_isexplain(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_stmt_isexplain(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13366,12 +14183,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_stmt_readonly(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_stmt_readonly(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         pStmt as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13392,6 +14214,7 @@ mod __dllgen {
                 i32,
                 _,
             >(resetFlg, "`sqlite3_stmt_status` parameter `resetFlg`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_stmt_status(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13400,6 +14223,10 @@ mod __dllgen {
                     __dllgen_t_op,
                     __dllgen_t_resetFlg,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13430,6 +14257,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_str_append` parameter `zIn`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_str_append(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13441,6 +14269,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_str_appendall(
@@ -13452,6 +14284,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_str_appendall` parameter `zIn`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_str_appendall(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13463,6 +14296,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_str_appendchar(
@@ -13478,6 +14315,7 @@ mod __dllgen {
                 i8,
                 _,
             >(C, "`sqlite3_str_appendchar` parameter `C`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_str_appendchar(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13486,17 +14324,26 @@ mod __dllgen {
                     __dllgen_t_N,
                     __dllgen_t_C,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_str_errcode(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_str_errcode(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13507,12 +14354,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_str_finish(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_str_finish(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -13529,12 +14381,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_str_length(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_str_length(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13545,6 +14402,7 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_str_new(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_str_new(
                     (!arg0.is_null())
@@ -13552,6 +14410,10 @@ mod __dllgen {
                             arg0 as usize as u64,
                         )),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -13560,23 +14422,33 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_str_reset(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_str_reset(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_str_value(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_str_value(
                     <__dllgen_c::Str as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -13604,6 +14476,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_strglob` parameter `zStr`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_strglob(
                     __dllgen_t_zGlob
@@ -13617,6 +14490,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13638,6 +14515,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_stricmp` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_stricmp(
                     __dllgen_t_arg0
@@ -13651,6 +14529,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13677,6 +14559,7 @@ mod __dllgen {
                 u32,
                 _,
             >(cEsc, "`sqlite3_strlike` parameter `cEsc`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_strlike(
                     __dllgen_t_zGlob
@@ -13691,6 +14574,10 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_cEsc,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13717,6 +14604,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg2, "`sqlite3_strnicmp` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_strnicmp(
                     __dllgen_t_arg0
@@ -13731,6 +14619,10 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13741,12 +14633,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_system_errno(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_system_errno(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13792,6 +14689,7 @@ mod __dllgen {
                 pAutoinc,
                 "`sqlite3_table_column_metadata` parameter `pAutoinc`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (
                 __dllgen_ret,
                 __dllgen_a_pzDataType,
@@ -13816,6 +14714,7 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 pzDataType as *mut *mut ::core::ffi::c_char,
                 match &__dllgen_a_pzDataType {
@@ -13866,6 +14765,9 @@ mod __dllgen {
                     "`sqlite3_table_column_metadata` parameter `pAutoinc`",
                 )?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13876,13 +14778,23 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_thread_cleanup() -> ::dllgen_runtime::proxy::Result<
             (),
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client().sqlite3_thread_cleanup()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_threadsafe() -> ::dllgen_runtime::proxy::Result<
             i32,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_threadsafe()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13893,12 +14805,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_total_changes(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_total_changes(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13909,12 +14826,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_total_changes64(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_total_changes64(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -13926,6 +14848,7 @@ mod __dllgen {
             arg0: *mut ::core::ffi::c_void,
             arg1: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_transfer_bindings(
                     <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13935,6 +14858,10 @@ mod __dllgen {
                         arg1 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13951,6 +14878,7 @@ mod __dllgen {
                 true,
                 "`sqlite3_txn_state` parameter `zSchema`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_txn_state(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13958,6 +14886,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_zSchema,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -13979,6 +14911,7 @@ mod __dllgen {
                 i32,
                 _,
             >(bDefault, "`sqlite3_uri_boolean` parameter `bDefault`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_uri_boolean(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -13991,6 +14924,10 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_bDefault,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14012,6 +14949,7 @@ mod __dllgen {
                 i64,
                 _,
             >(arg2, "`sqlite3_uri_int64` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_uri_int64(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -14024,6 +14962,10 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -14039,6 +14981,7 @@ mod __dllgen {
                 i32,
                 _,
             >(N, "`sqlite3_uri_key` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_uri_key(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -14046,6 +14989,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_N,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -14068,6 +15015,7 @@ mod __dllgen {
                 false,
                 "`sqlite3_uri_parameter` parameter `zParam`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_uri_parameter(
                     <__dllgen_c::Filename as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -14079,6 +15027,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -14095,12 +15047,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_bytes(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_bytes(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14111,12 +15068,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_bytes16(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_bytes16(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14127,23 +15089,33 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_double(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<f64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_double(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(__dllgen_ret)
         }
         pub(super) unsafe fn sqlite3_value_dup(
             arg0: *const ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_dup(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -14152,12 +15124,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_encoding(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_encoding(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14168,23 +15145,33 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_free(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_value_free(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn sqlite3_value_frombind(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_frombind(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14195,12 +15182,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_int(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_int(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14211,12 +15203,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_int64(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_int64(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -14227,12 +15224,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_nochange(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_nochange(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14243,12 +15245,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_numeric_type(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_numeric_type(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14259,12 +15266,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_subtype(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<u32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_subtype(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u32,
@@ -14275,12 +15287,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_text(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_text(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -14297,12 +15314,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_type(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_value_type(
                     <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14318,7 +15340,12 @@ mod __dllgen {
                 true,
                 "`sqlite3_vfs_find` parameter `zVfsName`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().sqlite3_vfs_find(__dllgen_t_zVfsName)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -14332,6 +15359,7 @@ mod __dllgen {
                 i32,
                 _,
             >(makeDflt, "`sqlite3_vfs_register` parameter `makeDflt`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_vfs_register(
                     <__dllgen_c::Vfs as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -14339,6 +15367,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_makeDflt,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14349,12 +15381,17 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_vfs_unregister(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_vfs_unregister(
                     <__dllgen_c::Vfs as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14370,6 +15407,7 @@ mod __dllgen {
                 i32,
                 _,
             >(N, "`sqlite3_wal_autocheckpoint` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_wal_autocheckpoint(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -14377,6 +15415,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_N,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14393,6 +15435,7 @@ mod __dllgen {
                 true,
                 "`sqlite3_wal_checkpoint` parameter `zDb`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_wal_checkpoint(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -14400,6 +15443,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_zDb,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -14431,6 +15478,7 @@ mod __dllgen {
                 pnCkpt,
                 "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = __dllgen_client()
                 .sqlite3_wal_checkpoint_v2(
                     <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -14439,6 +15487,7 @@ mod __dllgen {
                     __dllgen_t_zDb,
                     __dllgen_t_eMode,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 pnLog as *mut i32,
                 ::dllgen_runtime::proxy::widen::<
@@ -14453,6 +15502,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_a_pnCkpt, "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,

@@ -108,13 +108,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -124,7 +131,7 @@ mod __dllgen {
                         &__dllgen_a_lpdwHandle,
                         "`GetFileVersionInfoSizeW` parameter `lpdwHandle`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 1 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -194,13 +201,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -211,7 +225,7 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::All,
                         "`GetFileVersionInfoW` parameter `lpData`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -279,13 +293,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -301,7 +322,7 @@ mod __dllgen {
                         &__dllgen_a_puLen,
                         "`VerQueryValueW` parameter `puLen`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

@@ -938,13 +938,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -957,7 +964,7 @@ mod __dllgen {
                         ),
                         "`compress` parameter `dest`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1038,13 +1045,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -1057,7 +1071,7 @@ mod __dllgen {
                         ),
                         "`compress2` parameter `dest`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1505,19 +1519,28 @@ mod __dllgen {
                     );
                     let __dllgen_a_dest_after = __dllgen_a_dest.after();
                     let __dllgen_a_source_after = __dllgen_a_source.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::host::resident::share(
-                        &[__dllgen_a_dest.id(), __dllgen_a_source.id()],
-                    );
+                    if __dllgen_failed.is_none() {
+                        ::dllgen_runtime::host::resident::share(
+                            &[__dllgen_a_dest.id(), __dllgen_a_source.id()],
+                        );
+                    }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
@@ -1539,7 +1562,7 @@ mod __dllgen {
                         &__dllgen_a_source_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1638,13 +1661,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -1663,7 +1693,7 @@ mod __dllgen {
                         ),
                         "`deflateGetDictionary` parameter `dictionary`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1735,13 +1765,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -1756,7 +1793,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1804,13 +1841,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -1825,7 +1869,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1875,13 +1919,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -1892,7 +1943,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1952,13 +2003,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -1979,7 +2037,7 @@ mod __dllgen {
                         &__dllgen_a_bits,
                         "`deflatePending` parameter `bits`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2029,13 +2087,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2046,7 +2111,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2079,13 +2144,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2096,7 +2168,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2129,13 +2201,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2146,7 +2225,7 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2206,13 +2285,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2223,7 +2309,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2272,13 +2358,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2294,7 +2387,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2356,13 +2449,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2373,7 +2473,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2401,13 +2501,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2418,7 +2525,7 @@ mod __dllgen {
                         >(__dllgen_out, __dllgen_ret, __dllgen_len, 4)
                     };
                     __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2471,18 +2578,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2570,18 +2684,25 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2628,18 +2749,25 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2686,18 +2814,25 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2785,13 +2920,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -2801,7 +2943,7 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2958,18 +3100,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3278,13 +3427,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -3300,7 +3456,7 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`gzgets` parameter `buf`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3347,18 +3503,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3405,18 +3568,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3462,13 +3632,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -3477,7 +3654,7 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3523,13 +3700,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -3538,7 +3722,7 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3640,18 +3824,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3719,13 +3910,20 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -3737,7 +3935,7 @@ mod __dllgen {
                         ),
                         "`gzread` parameter `buf`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3784,18 +3982,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3854,18 +4059,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3924,18 +4136,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3994,18 +4213,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4052,18 +4278,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4110,18 +4343,25 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4456,13 +4696,20 @@ mod __dllgen {
                         __dllgen_a_strm.id(),
                         ::std::boxed::Box::new(__dllgen_a_window),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4477,7 +4724,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4555,19 +4802,28 @@ mod __dllgen {
                     );
                     let __dllgen_a_dest_after = __dllgen_a_dest.after();
                     let __dllgen_a_source_after = __dllgen_a_source.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::host::resident::share(
-                        &[__dllgen_a_dest.id(), __dllgen_a_source.id()],
-                    );
+                    if __dllgen_failed.is_none() {
+                        ::dllgen_runtime::host::resident::share(
+                            &[__dllgen_a_dest.id(), __dllgen_a_source.id()],
+                        );
+                    }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
@@ -4589,7 +4845,7 @@ mod __dllgen {
                         &__dllgen_a_source_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4688,13 +4944,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4713,7 +4976,7 @@ mod __dllgen {
                         ),
                         "`inflateGetDictionary` parameter `dictionary`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4762,13 +5025,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = false
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4793,7 +5063,7 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_head,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4841,13 +5111,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4862,7 +5139,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4904,13 +5181,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -4925,7 +5209,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5009,13 +5293,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5026,7 +5317,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5059,13 +5350,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5076,7 +5374,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5117,13 +5415,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5134,7 +5439,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5167,13 +5472,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5184,7 +5496,7 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5244,13 +5556,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5261,7 +5580,7 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5369,13 +5688,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5386,7 +5712,7 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5426,13 +5752,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5443,7 +5776,7 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5518,13 +5851,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5537,7 +5877,7 @@ mod __dllgen {
                         ),
                         "`uncompress` parameter `dest`",
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5612,13 +5952,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5636,7 +5983,7 @@ mod __dllgen {
                         __dllgen_a_sourceLen,
                         __dllgen_g_sourceLen,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 83 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5669,13 +6016,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5684,7 +6038,7 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 84 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5735,13 +6089,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -5750,7 +6111,7 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

@@ -49,6 +49,7 @@ mod __dllgen {
                         __dllgen_client as *const ::core::ffi::c_void,
                     ),
                 };
+                config.results_on_failure = true;
                 __dllgen_c::Zlib::with_config(config)
             })
     }
@@ -2540,8 +2541,13 @@ mod __dllgen {
                 true,
                 "`adler32` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .adler32(__dllgen_t_adler, __dllgen_t_buf)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2566,8 +2572,13 @@ mod __dllgen {
                 i32,
                 _,
             >(arg2, "`adler32_combine` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .adler32_combine(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2592,8 +2603,13 @@ mod __dllgen {
                 i64,
                 _,
             >(arg2, "`adler32_combine64` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .adler32_combine64(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2625,8 +2641,13 @@ mod __dllgen {
                 true,
                 "`adler32_z` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .adler32_z(__dllgen_t_adler, __dllgen_t_buf)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2678,6 +2699,7 @@ mod __dllgen {
                 false,
                 "`compress` parameter `source`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client()
                 .compress(
                     __dllgen_cap_dest,
@@ -2687,6 +2709,7 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 dest as *mut u8,
                 __dllgen_cap_dest,
@@ -2699,6 +2722,9 @@ mod __dllgen {
                     u64,
                 >(__dllgen_a_dest.len(), false, 1, "`compress` parameter `dest`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -2755,6 +2781,7 @@ mod __dllgen {
                 i32,
                 _,
             >(level, "`compress2` parameter `level`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client()
                 .compress2(
                     __dllgen_cap_dest,
@@ -2765,6 +2792,7 @@ mod __dllgen {
                         ))?,
                     __dllgen_t_level,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 dest as *mut u8,
                 __dllgen_cap_dest,
@@ -2777,6 +2805,9 @@ mod __dllgen {
                     u64,
                 >(__dllgen_a_dest.len(), false, 1, "`compress2` parameter `dest`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -2791,7 +2822,12 @@ mod __dllgen {
                 u32,
                 _,
             >(sourceLen, "`compressBound` parameter `sourceLen`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().compressBound(__dllgen_t_sourceLen)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2823,7 +2859,12 @@ mod __dllgen {
                 true,
                 "`crc32` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().crc32(__dllgen_t_crc, __dllgen_t_buf)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2848,8 +2889,13 @@ mod __dllgen {
                 i32,
                 _,
             >(arg2, "`crc32_combine` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .crc32_combine(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2874,8 +2920,13 @@ mod __dllgen {
                 i64,
                 _,
             >(arg2, "`crc32_combine64` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .crc32_combine64(__dllgen_t_arg0, __dllgen_t_arg1, __dllgen_t_arg2)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2890,7 +2941,12 @@ mod __dllgen {
                 i32,
                 _,
             >(arg0, "`crc32_combine_gen` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().crc32_combine_gen(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2905,7 +2961,12 @@ mod __dllgen {
                 i64,
                 _,
             >(arg0, "`crc32_combine_gen64` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().crc32_combine_gen64(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2930,8 +2991,13 @@ mod __dllgen {
                 u32,
                 _,
             >(op, "`crc32_combine_op` parameter `op`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .crc32_combine_op(__dllgen_t_crc1, __dllgen_t_crc2, __dllgen_t_op)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2963,8 +3029,13 @@ mod __dllgen {
                 true,
                 "`crc32_z` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .crc32_z(__dllgen_t_crc, __dllgen_t_buf)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -2986,13 +3057,18 @@ mod __dllgen {
                 i32,
                 _,
             >(flush, "`deflate` parameter `flush`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflate(&mut __dllgen_t_strm, __dllgen_t_flush)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3014,13 +3090,18 @@ mod __dllgen {
                 u32,
                 _,
             >(sourceLen, "`deflateBound` parameter `sourceLen`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflateBound(&mut __dllgen_t_strm, __dllgen_t_sourceLen)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -3045,9 +3126,13 @@ mod __dllgen {
                 source as *const u8,
                 &mut __dllgen_t_source,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflateCopy(&mut __dllgen_t_dest, &mut __dllgen_t_source)?;
-            __dllgen_t_dest.keep();
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if __dllgen_lf.is_none() {
+                __dllgen_t_dest.keep();
+            }
             __dllgen_s::get_res_ZStreamS(
                 dest as *mut u8,
                 &__dllgen_t_dest,
@@ -3058,6 +3143,9 @@ mod __dllgen {
                 &__dllgen_t_source,
                 &__dllgen_sent_source,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3075,7 +3163,12 @@ mod __dllgen {
                 &mut __dllgen_t_strm,
             )?;
             __dllgen_t_strm.end();
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().deflateEnd(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3100,8 +3193,10 @@ mod __dllgen {
                 1,
                 "`deflateGetDictionary` parameter `dictionary`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_dictionary) = __dllgen_client()
                 .deflateGetDictionary(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
@@ -3124,6 +3219,9 @@ mod __dllgen {
                     "`deflateGetDictionary` parameter `dictionary`",
                 )?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3176,6 +3274,7 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflateInit2_(
                     &mut __dllgen_t_strm,
@@ -3185,12 +3284,18 @@ mod __dllgen {
                     __dllgen_t_memLevel,
                     __dllgen_t_strategy,
                 )?;
-            __dllgen_t_strm.keep();
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if __dllgen_lf.is_none() {
+                __dllgen_t_strm.keep();
+            }
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3223,14 +3328,21 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflateInit_(&mut __dllgen_t_strm, __dllgen_t_level)?;
-            __dllgen_t_strm.keep();
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if __dllgen_lf.is_none() {
+                __dllgen_t_strm.keep();
+            }
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3257,17 +3369,22 @@ mod __dllgen {
                 i32,
                 _,
             >(strategy, "`deflateParams` parameter `strategy`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflateParams(
                     &mut __dllgen_t_strm,
                     __dllgen_t_level,
                     __dllgen_t_strategy,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3291,8 +3408,10 @@ mod __dllgen {
                 "`deflatePending` parameter `pending`",
             )?;
             ::dllgen_runtime::proxy::needed(bits, "`deflatePending` parameter `bits`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits) = __dllgen_client()
                 .deflatePending(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
@@ -3312,6 +3431,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_a_bits, "`deflatePending` parameter `bits`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3338,13 +3460,18 @@ mod __dllgen {
                 i32,
                 _,
             >(value, "`deflatePrime` parameter `value`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflatePrime(&mut __dllgen_t_strm, __dllgen_t_bits, __dllgen_t_value)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3361,12 +3488,17 @@ mod __dllgen {
                 strm as *const u8,
                 &mut __dllgen_t_strm,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().deflateReset(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3383,12 +3515,17 @@ mod __dllgen {
                 arg0 as *const u8,
                 &mut __dllgen_t_arg0,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().deflateResetKeep(&mut __dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 arg0 as *mut u8,
                 &__dllgen_t_arg0,
                 &__dllgen_sent_arg0,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3425,6 +3562,7 @@ mod __dllgen {
                 false,
                 "`deflateSetDictionary` parameter `dictionary`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflateSetDictionary(
                     &mut __dllgen_t_strm,
@@ -3434,11 +3572,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3475,6 +3617,7 @@ mod __dllgen {
                 i32,
                 _,
             >(max_chain, "`deflateTune` parameter `max_chain`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .deflateTune(
                     &mut __dllgen_t_strm,
@@ -3483,11 +3626,15 @@ mod __dllgen {
                     __dllgen_t_nice_length,
                     __dllgen_t_max_chain,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3503,6 +3650,7 @@ mod __dllgen {
                 u32,
                 _,
             >(size, "`gzbuffer` parameter `size`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzbuffer(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -3510,6 +3658,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_size,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3520,23 +3672,33 @@ mod __dllgen {
         pub(super) unsafe fn gzclearerr(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .gzclearerr(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(())
         }
         pub(super) unsafe fn gzclose(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzclose(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3547,12 +3709,17 @@ mod __dllgen {
         pub(super) unsafe fn gzclose_r(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzclose_r(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3563,12 +3730,17 @@ mod __dllgen {
         pub(super) unsafe fn gzclose_w(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzclose_w(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3579,12 +3751,17 @@ mod __dllgen {
         pub(super) unsafe fn gzdirect(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzdirect(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3595,12 +3772,17 @@ mod __dllgen {
         pub(super) unsafe fn gzeof(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzeof(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3613,12 +3795,14 @@ mod __dllgen {
             errnum: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
             ::dllgen_runtime::proxy::needed(errnum, "`gzerror` parameter `errnum`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_errnum) = __dllgen_client()
                 .gzerror(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::write(
                 errnum as *mut i32,
                 ::dllgen_runtime::proxy::widen::<
@@ -3626,6 +3810,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_a_errnum, "`gzerror` parameter `errnum`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
@@ -3647,6 +3834,7 @@ mod __dllgen {
                 i32,
                 _,
             >(flush, "`gzflush` parameter `flush`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzflush(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -3654,6 +3842,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_flush,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3696,6 +3888,7 @@ mod __dllgen {
                 u32,
                 _,
             >(nitems, "`gzfwrite` parameter `nitems`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzfwrite(
                     __dllgen_t_buf
@@ -3709,6 +3902,10 @@ mod __dllgen {
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -3719,12 +3916,17 @@ mod __dllgen {
         pub(super) unsafe fn gzgetc(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzgetc(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3735,12 +3937,17 @@ mod __dllgen {
         pub(super) unsafe fn gzgetc_(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzgetc_(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3751,12 +3958,17 @@ mod __dllgen {
         pub(super) unsafe fn gzoffset(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzoffset(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -3767,12 +3979,17 @@ mod __dllgen {
         pub(super) unsafe fn gzoffset64(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzoffset64(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -3794,6 +4011,7 @@ mod __dllgen {
                 false,
                 "`gzopen` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzopen(
                     __dllgen_t_arg0
@@ -3807,6 +4025,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -3826,6 +4048,7 @@ mod __dllgen {
                 false,
                 "`gzopen64` parameter `arg1`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzopen64(
                     __dllgen_t_arg0
@@ -3839,6 +4062,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::marshal::handle::ClientHandle::id(__dllgen_ret)
                     as usize as *mut ::core::ffi::c_void,
@@ -3852,6 +4079,7 @@ mod __dllgen {
                 i32,
                 _,
             >(c, "`gzputc` parameter `c`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzputc(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -3859,6 +4087,10 @@ mod __dllgen {
                     ),
                     __dllgen_t_c,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3875,6 +4107,7 @@ mod __dllgen {
                 false,
                 "`gzputs` parameter `s`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzputs(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -3886,6 +4119,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3908,6 +4145,7 @@ mod __dllgen {
                 1,
                 "`gzread` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_a_buf = __dllgen_client()
                 .gzread(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -3915,12 +4153,16 @@ mod __dllgen {
                     ),
                     __dllgen_cap_buf,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 buf as *mut u8,
                 __dllgen_cap_buf,
                 &__dllgen_a_buf,
                 "`gzread` parameter `buf`",
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::units::<
                     i32,
@@ -3930,12 +4172,17 @@ mod __dllgen {
         pub(super) unsafe fn gzrewind(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzrewind(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -3956,6 +4203,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg2, "`gzseek` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzseek(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -3964,6 +4212,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -3984,6 +4236,7 @@ mod __dllgen {
                 i32,
                 _,
             >(arg2, "`gzseek64` parameter `arg2`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzseek64(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -3992,6 +4245,10 @@ mod __dllgen {
                     __dllgen_t_arg1,
                     __dllgen_t_arg2,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -4012,6 +4269,7 @@ mod __dllgen {
                 i32,
                 _,
             >(strategy, "`gzsetparams` parameter `strategy`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzsetparams(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -4020,6 +4278,10 @@ mod __dllgen {
                     __dllgen_t_level,
                     __dllgen_t_strategy,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4030,12 +4292,17 @@ mod __dllgen {
         pub(super) unsafe fn gztell(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gztell(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -4046,12 +4313,17 @@ mod __dllgen {
         pub(super) unsafe fn gztell64(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gztell64(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
                         arg0 as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -4067,6 +4339,7 @@ mod __dllgen {
                 i32,
                 _,
             >(c, "`gzungetc` parameter `c`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzungetc(
                     __dllgen_t_c,
@@ -4074,6 +4347,10 @@ mod __dllgen {
                         file as usize as u64,
                     ),
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4101,6 +4378,7 @@ mod __dllgen {
                 false,
                 "`gzwrite` parameter `buf`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzwrite(
                     <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
@@ -4112,6 +4390,10 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4133,13 +4415,18 @@ mod __dllgen {
                 i32,
                 _,
             >(flush, "`inflate` parameter `flush`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflate(&mut __dllgen_t_strm, __dllgen_t_flush)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4157,7 +4444,12 @@ mod __dllgen {
                 &mut __dllgen_t_strm,
             )?;
             __dllgen_t_strm.end();
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateBackEnd(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4174,12 +4466,17 @@ mod __dllgen {
                 arg0 as *const u8,
                 &mut __dllgen_t_arg0,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateCodesUsed(&mut __dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 arg0 as *mut u8,
                 &__dllgen_t_arg0,
                 &__dllgen_sent_arg0,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -4204,9 +4501,13 @@ mod __dllgen {
                 source as *const u8,
                 &mut __dllgen_t_source,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflateCopy(&mut __dllgen_t_dest, &mut __dllgen_t_source)?;
-            __dllgen_t_dest.keep();
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if __dllgen_lf.is_none() {
+                __dllgen_t_dest.keep();
+            }
             __dllgen_s::get_res_ZStreamS(
                 dest as *mut u8,
                 &__dllgen_t_dest,
@@ -4217,6 +4518,9 @@ mod __dllgen {
                 &__dllgen_t_source,
                 &__dllgen_sent_source,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4234,7 +4538,12 @@ mod __dllgen {
                 &mut __dllgen_t_strm,
             )?;
             __dllgen_t_strm.end();
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateEnd(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4259,8 +4568,10 @@ mod __dllgen {
                 1,
                 "`inflateGetDictionary` parameter `dictionary`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_dictionary) = __dllgen_client()
                 .inflateGetDictionary(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
@@ -4283,6 +4594,9 @@ mod __dllgen {
                     "`inflateGetDictionary` parameter `dictionary`",
                 )?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4315,14 +4629,21 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflateInit2_(&mut __dllgen_t_strm, __dllgen_t_windowBits)?;
-            __dllgen_t_strm.keep();
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if __dllgen_lf.is_none() {
+                __dllgen_t_strm.keep();
+            }
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4350,13 +4671,20 @@ mod __dllgen {
                     ),
                 );
             }
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateInit_(&mut __dllgen_t_strm)?;
-            __dllgen_t_strm.keep();
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if __dllgen_lf.is_none() {
+                __dllgen_t_strm.keep();
+            }
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4373,12 +4701,17 @@ mod __dllgen {
                 strm as *const u8,
                 &mut __dllgen_t_strm,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateMark(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i64,
@@ -4405,13 +4738,18 @@ mod __dllgen {
                 i32,
                 _,
             >(value, "`inflatePrime` parameter `value`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflatePrime(&mut __dllgen_t_strm, __dllgen_t_bits, __dllgen_t_value)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4428,12 +4766,17 @@ mod __dllgen {
                 strm as *const u8,
                 &mut __dllgen_t_strm,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateReset(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4455,13 +4798,18 @@ mod __dllgen {
                 i32,
                 _,
             >(windowBits, "`inflateReset2` parameter `windowBits`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflateReset2(&mut __dllgen_t_strm, __dllgen_t_windowBits)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4478,12 +4826,17 @@ mod __dllgen {
                 arg0 as *const u8,
                 &mut __dllgen_t_arg0,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateResetKeep(&mut __dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 arg0 as *mut u8,
                 &__dllgen_t_arg0,
                 &__dllgen_sent_arg0,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4520,6 +4873,7 @@ mod __dllgen {
                 false,
                 "`inflateSetDictionary` parameter `dictionary`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflateSetDictionary(
                     &mut __dllgen_t_strm,
@@ -4529,11 +4883,15 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4550,12 +4908,17 @@ mod __dllgen {
                 strm as *const u8,
                 &mut __dllgen_t_strm,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateSync(&mut __dllgen_t_strm)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 strm as *mut u8,
                 &__dllgen_t_strm,
                 &__dllgen_sent_strm,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4572,12 +4935,17 @@ mod __dllgen {
                 arg0 as *const u8,
                 &mut __dllgen_t_arg0,
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateSyncPoint(&mut __dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 arg0 as *mut u8,
                 &__dllgen_t_arg0,
                 &__dllgen_sent_arg0,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4599,13 +4967,18 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`inflateUndermine` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflateUndermine(&mut __dllgen_t_arg0, __dllgen_t_arg1)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 arg0 as *mut u8,
                 &__dllgen_t_arg0,
                 &__dllgen_sent_arg0,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4627,13 +5000,18 @@ mod __dllgen {
                 i32,
                 _,
             >(arg1, "`inflateValidate` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .inflateValidate(&mut __dllgen_t_arg0, __dllgen_t_arg1)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             __dllgen_s::get_res_ZStreamS(
                 arg0 as *mut u8,
                 &__dllgen_t_arg0,
                 &__dllgen_sent_arg0,
             )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4685,6 +5063,7 @@ mod __dllgen {
                 false,
                 "`uncompress` parameter `source`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_dest) = __dllgen_client()
                 .uncompress(
                     __dllgen_cap_dest,
@@ -4694,6 +5073,7 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 dest as *mut u8,
                 __dllgen_cap_dest,
@@ -4706,6 +5086,9 @@ mod __dllgen {
                     u64,
                 >(__dllgen_a_dest.len(), false, 1, "`uncompress` parameter `dest`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4756,6 +5139,7 @@ mod __dllgen {
                 false,
                 "`uncompress2` parameter `source`",
             )?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = __dllgen_client()
                 .uncompress2(
                     __dllgen_cap_dest,
@@ -4765,6 +5149,7 @@ mod __dllgen {
                             "NULL where the library needs it",
                         ))?,
                 )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
             ::dllgen_runtime::proxy::copy_out(
                 dest as *mut u8,
                 __dllgen_cap_dest,
@@ -4784,6 +5169,9 @@ mod __dllgen {
                     _,
                 >(__dllgen_o_sourceLen, "`uncompress2` parameter `sourceLen`")?,
             );
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     i32,
@@ -4798,14 +5186,24 @@ mod __dllgen {
                 i32,
                 _,
             >(arg0, "`zError` parameter `arg0`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().zError(__dllgen_t_arg0)?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::intern(&__dllgen_ret)
                     as *const ::core::ffi::c_void,
             )
         }
         pub(super) unsafe fn zlibCompileFlags() -> ::dllgen_runtime::proxy::Result<u64> {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().zlibCompileFlags()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::widen::<
                     u64,
@@ -4816,7 +5214,12 @@ mod __dllgen {
         pub(super) unsafe fn zlibVersion() -> ::dllgen_runtime::proxy::Result<
             *const ::core::ffi::c_void,
         > {
+            let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().zlibVersion()?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
             Ok(
                 ::dllgen_runtime::proxy::intern(&__dllgen_ret)
                     as *const ::core::ffi::c_void,

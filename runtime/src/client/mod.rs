@@ -88,6 +88,11 @@ pub struct Config {
     /// callbacks through this function (the generated client's; see [`events`]). `None`:
     /// such callbacks get their default in the host.
     pub events: Option<EventHandler>,
+    /// When a function's error rule fires, still take its results (out-values, counts the
+    /// library set, a resident struct's message), as a C caller of the library sees them:
+    /// the call returns them as if it succeeded, and [`library_failure`] says it did not.
+    /// For the proxy library; the typed API's `Error::Library` is off then.
+    pub results_on_failure: bool,
 }
 
 /// Runs kept callback `id` (its registration id first in the arguments) and writes its
@@ -109,6 +114,7 @@ impl Config {
             listener: None,
             shm: Some(ShmConfig::default()),
             events: None,
+            results_on_failure: false,
         }
     }
 }
@@ -762,7 +768,12 @@ impl Client {
     }
 
     fn waiter(&self) -> Waiter<'_> {
-        Waiter { me: self.id, heard: self.watch.as_ref().map(|w| &w.heard), kept: &self.kept }
+        Waiter {
+            me: self.id,
+            heard: self.watch.as_ref().map(|w| &w.heard),
+            kept: &self.kept,
+            results: self.config.results_on_failure,
+        }
     }
 
     fn call_locked<T>(
@@ -1208,6 +1219,8 @@ struct Waiter<'a> {
     me: usize,
     heard: Option<&'a Heard>,
     kept: &'a kept::Registry,
+    /// [`Config::results_on_failure`].
+    results: bool,
 }
 
 /// Sends the call and reads frames until its return, serving callbacks meanwhile.
@@ -1216,13 +1229,15 @@ fn exchange<T>(
     id: u32,
     seq: u32,
     max_frame: u32,
-    Waiter { me, heard, kept }: Waiter<'_>,
+    Waiter { me, heard, kept, results }: Waiter<'_>,
     callbacks: &mut CallbackHandler<'_>,
     decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
 ) -> Result<T, Failure> {
     let lost = |e: WireError| Failure::Connection(wire_failure(e));
     let lane = conn.lane;
-    conn.output.send(conn.out, Kind::Call, Status::Ok, id, seq, lane).map_err(|e| lost(WireError::Io(e)))?;
+    // A call frame's status asks for the results with a library failure.
+    let ask = if results { Status::LibraryError } else { Status::Ok };
+    conn.output.send(conn.out, Kind::Call, ask, id, seq, lane).map_err(|e| lost(WireError::Io(e)))?;
     let mut reply = Writer::new();
     loop {
         let h = conn.recv(max_frame).map_err(lost)?;
@@ -1263,16 +1278,19 @@ fn exchange<T>(
                 return decode(r).map_err(|e| Failure::Connection(Error::Protocol(e.to_string())))
             }
             (Kind::Return, Status::LibraryError) => {
-                return Err(Failure::Call(match r.i64() {
-                    Ok(code) => {
-                        let detail = (r.i64(), r.i32(), r.u32());
-                        if let (Ok(ret), Ok(errno), Ok(last_error)) = detail {
-                            LIBRARY_FAILURE.set(Some(LibraryFailure { code, ret, errno, last_error }));
-                        }
-                        Error::Library(code)
-                    }
-                    Err(e) => Error::Protocol(e.to_string()),
-                }))
+                let code = match r.i64() {
+                    Ok(code) => code,
+                    Err(e) => return Err(Failure::Call(Error::Protocol(e.to_string()))),
+                };
+                let detail = (r.i64(), r.i32(), r.u32());
+                if let (Ok(ret), Ok(errno), Ok(last_error)) = detail {
+                    LIBRARY_FAILURE.set(Some(LibraryFailure { code, ret, errno, last_error }));
+                }
+                // Asked for, and the host could give them: the results follow, as on success.
+                if results && r.u8().unwrap_or(0) == 1 {
+                    return decode(r).map_err(|e| Failure::Connection(Error::Protocol(e.to_string())));
+                }
+                return Err(Failure::Call(Error::Library(code)));
             }
             (Kind::Return, Status::HostPanic) => return Err(Failure::Call(Error::HostPanic(text(&mut r)))),
             (Kind::Return, Status::CallbackFailed) => {

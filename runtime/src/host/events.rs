@@ -188,6 +188,8 @@ pub(crate) fn fire<T>(
         depth: 0,
         owner: 0,
         lane,
+        // An event's context runs no library function itself: its nested calls carry their own.
+        results: false,
     };
     // A closure that could not answer (the client keeps why) gives the default.
     let payload = cx.round_trip(Kind::Event, Kind::EventReturn, id, args).ok()?;

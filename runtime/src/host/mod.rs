@@ -91,6 +91,9 @@ pub struct CallContext<'a> {
     owner: kept::Owner,
     /// The lane the call came on (0, or an event's: see [`events`]).
     lane: u16,
+    /// The client takes the results even when the error rule fires (its call frame's
+    /// status says so: `LibraryError`).
+    results: bool,
 }
 
 /// Calls nested inside callbacks deeper than this are refused (each level is a stack
@@ -182,6 +185,16 @@ fn current() -> (*mut CallContext<'static>, u32) {
 /// callback hands the library are kept by.
 pub(crate) fn call_key() -> usize {
     current().0 as usize
+}
+
+/// Whether the call running on this thread takes its results even when the function's
+/// error rule fires (the proxy library's calls): then the generated code replies
+/// `LibraryError` with the code, then the results as on success.
+pub fn results_on_failure() -> bool {
+    let (cx, _) = current();
+    // SAFETY: as in `owner`: a live `CallContext` of this thread, of which a plain flag is
+    // read.
+    !cx.is_null() && unsafe { (*cx).results }
 }
 
 /// Whose call runs on this thread (0 outside calls): given to [`kept::Registration::new`].
@@ -361,6 +374,7 @@ fn run_call_at(
             depth,
             owner,
             lane,
+            results: h.status == Status::LibraryError,
         };
         // A top-level call over shared memory: its arguments may be in the bulk area, and
         // its out-buffers are placed there (after the client's) for the library to fill.

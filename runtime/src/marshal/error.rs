@@ -153,8 +153,9 @@ impl Rule<'_> {
     }
 }
 
-/// Host, right after the call: when `rule` says `ret` is a failure, writes the code and
-/// returns the status to answer with (the results are not sent).
+/// Host, right after the call: when `rule` says `ret` is a failure, writes the code (then
+/// the raw value, both codes, and whether the results follow: `results`) and returns the
+/// status to answer with.
 pub fn check(
     out: &mut Writer,
     ret: impl Outcome,
@@ -162,6 +163,7 @@ pub fn check(
     code: Code,
     errno: i32,
     last_error: u32,
+    results: bool,
 ) -> Option<Status> {
     if !rule.failed(ret) {
         return None;
@@ -171,7 +173,7 @@ pub fn check(
         Code::Errno => i64::from(errno),
         Code::LastError => i64::from(last_error),
     });
-    out.i64(ret.raw()).i32(errno).u32(last_error);
+    out.i64(ret.raw()).i32(errno).u32(last_error).u8(u8::from(results));
     Some(Status::LibraryError)
 }
 
@@ -191,22 +193,29 @@ mod tests {
         assert!(Rule::Not(&[0, 5]).failed(4i32) && !Rule::Not(&[0, 5]).failed(5u32));
         assert!(Rule::Negative.failed(-0.5f64));
         let mut out = Writer::new();
-        assert_eq!(check(&mut out, 7i32, Rule::Zero, Code::Return, 0, 0), None);
+        assert_eq!(check(&mut out, 7i32, Rule::Zero, Code::Return, 0, 0, false), None);
         assert!(out.is_empty(), "nothing written on success");
-        assert_eq!(check(&mut out, -3i32, Rule::Negative, Code::Return, 0, 0), Some(Status::LibraryError));
-        assert_eq!(check(&mut out, false, Rule::Zero, Code::LastError, 2, 5), Some(Status::LibraryError));
         assert_eq!(
-            check(&mut out, std::ptr::null::<u8>(), Rule::Null, Code::Errno, 12, 0),
+            check(&mut out, -3i32, Rule::Negative, Code::Return, 0, 0, false),
+            Some(Status::LibraryError)
+        );
+        assert_eq!(
+            check(&mut out, false, Rule::Zero, Code::LastError, 2, 5, true),
+            Some(Status::LibraryError)
+        );
+        assert_eq!(
+            check(&mut out, std::ptr::null::<u8>(), Rule::Null, Code::Errno, 12, 0, false),
             Some(Status::LibraryError)
         );
         let back = out.payload().to_vec();
         let mut r = Reader::new(&back);
-        let mut next = || (r.i64().unwrap(), r.i64().unwrap(), r.i32().unwrap(), r.u32().unwrap());
-        assert_eq!(next(), (-3, -3, 0, 0), "the code, then the raw value and both codes");
-        assert_eq!(next(), (5, 0, 2, 5));
-        assert_eq!(next(), (12, 0, 12, 0));
+        let mut next =
+            || (r.i64().unwrap(), r.i64().unwrap(), r.i32().unwrap(), r.u32().unwrap(), r.u8().unwrap());
+        assert_eq!(next(), (-3, -3, 0, 0, 0), "the code, the raw value, both codes, whether results follow");
+        assert_eq!(next(), (5, 0, 2, 5, 1));
+        assert_eq!(next(), (12, 0, 12, 0, 0));
         let mut out = Writer::new();
-        check(&mut out, -0.5f64, Rule::Negative, Code::Return, 0, 0);
+        check(&mut out, -0.5f64, Rule::Negative, Code::Return, 0, 0, false);
         let back = out.payload().to_vec();
         let mut r = Reader::new(&back);
         assert_eq!(r.i64().unwrap(), 0, "a float's code is its integer part");

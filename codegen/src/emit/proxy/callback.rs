@@ -153,7 +153,11 @@ pub(crate) fn param(
         destroy.as_deref().unwrap_or("none")
     );
     if b.contexts.insert(shared.clone()) {
-        let c = context.clone().unwrap_or_else(|| "::core::ptr::null_mut()".into());
+        // (A context may be an integer: `intptr_t`, LPARAM.)
+        let c = context.as_ref().map_or_else(
+            || "::core::ptr::null_mut()".to_string(),
+            |c| format!("{c} as *mut ::core::ffi::c_void"),
+        );
         let d = destroy.clone().unwrap_or_else(|| "None".into());
         b.before.push(format!("let {shared} = ::std::sync::Arc::new({P}::Context::new({c}, {d}));"));
     }

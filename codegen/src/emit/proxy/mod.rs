@@ -204,8 +204,13 @@ fn function(
     };
     let mut stmts = body.checks;
     stmts.extend(body.before);
+    // The client takes the results with a library failure too: written back as the
+    // library left them, then the failure is the C result (`__dllgen_lf`).
+    stmts.push("let _ = ::dllgen_runtime::client::library_failure();".into());
     stmts.push(bind);
+    stmts.push("let __dllgen_lf = ::dllgen_runtime::client::library_failure();".into());
     stmts.extend(body.after);
+    stmts.push("if let Some(__dllgen_l) = __dllgen_lf { return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l)); }".into());
     stmts.push(format!("Ok({ret_expr})"));
     let code = match f.error.as_ref().map(|e| e.code) {
         Some("errno") => "Some(::dllgen_runtime::marshal::error::Code::Errno)",

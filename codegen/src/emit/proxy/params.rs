@@ -392,7 +392,7 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
             }
             b.args.push(format!("&mut {typed}"));
             if new {
-                b.after.push(format!("{typed}.keep();"));
+                b.after.push(format!("if __dllgen_lf.is_none() {{ {typed}.keep(); }}"));
             }
             if !ends {
                 b.after.push(format!("__dllgen_s::{}({raw} as *mut u8, &{typed}, &{sent})?;", conv.get));

@@ -188,13 +188,20 @@ mod __dllgen {
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
                     ::dllgen_runtime::host::resident::set_end(__dllgen_a_s.id(), None);
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -205,7 +212,7 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 1 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -243,13 +250,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -260,7 +274,7 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -293,13 +307,20 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_results = true
+                        && ::dllgen_runtime::host::results_on_failure();
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
+                        __dllgen_results,
+                    );
+                    if let (Some(__dllgen_status), false) = (
+                        __dllgen_failed,
+                        __dllgen_results,
                     ) {
                         return Ok(__dllgen_status);
                     }
@@ -310,7 +331,7 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(::dllgen_runtime::Status::Ok)
+                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }
