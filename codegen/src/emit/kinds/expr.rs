@@ -116,12 +116,7 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx, side: Side) -> String {
             }
         }
         Expr::Binary { left, op, right } => {
-            let method = match op {
-                '+' => "checked_add",
-                '-' => "checked_sub",
-                '*' => "checked_mul",
-                _ => "checked_div",
-            };
+            let method = checked_method(*op);
             format!(
                 "{}.zip({}).and_then(|(a, b)| a.{method}(b))",
                 checked(left, f, cx, side),
@@ -140,5 +135,15 @@ pub(crate) fn after_call_only(e: &Expr, f: &model::Function, what: &str, cx: &mu
                 cx.unsupported.push(format!("{what}: it reads `*{name}`, which must be an `out` parameter"));
             }
         }
+    }
+}
+
+/// The checked integer method of a length's operator: `checked_add` for `+`...
+pub(crate) fn checked_method(op: char) -> &'static str {
+    match op {
+        '+' => "checked_add",
+        '-' => "checked_sub",
+        '*' => "checked_mul",
+        _ => "checked_div",
     }
 }

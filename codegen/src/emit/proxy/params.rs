@@ -151,12 +151,7 @@ fn length(at: &At<'_, '_>, e: &Expr) -> Result<String, String> {
             format!("{P}::count({P}::read_required({raw} as *const {}, \"{what}\")?, \"{what}\")?", p.rust())
         }
         Expr::Binary { left, op, right } => {
-            let method = match op {
-                '+' => "checked_add",
-                '-' => "checked_sub",
-                '*' => "checked_mul",
-                _ => "checked_div",
-            };
+            let method = crate::emit::kinds::expr::checked_method(*op);
             format!(
                 "({}).{method}({}).ok_or_else(|| {P}::refuse(\"{what}\", \"the length overflows\"))?",
                 length(at, left)?,
@@ -277,7 +272,9 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
                 widen("__dllgen_v", s, &t, &what)?
             ));
         }
-        Kind::InBuffer { element, len: Some(len), units, optional, retain: None } => {
+        // The caller's memory itself, as a slice of the length the spec gives.
+        Kind::InBuffer { element, len: Some(len), units, optional, retain: None }
+        | Kind::InoutBuffer { element, len, units, optional } => {
             let elem = same_elements(&at, t64, element)?;
             let n = format!(
                 "{P}::elements({}, {}, {}, \"{what}\")?",
@@ -285,21 +282,13 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
                 bytes(*units),
                 elem_size(element)
             );
+            let (slice, ptr) = if matches!(p.kind, Kind::InBuffer { .. }) {
+                ("slice", "*const")
+            } else {
+                ("slice_mut", "*mut")
+            };
             b.before.push(format!(
-                "let {typed} = {P}::slice({raw} as *const {elem}, {n}, {optional}, \"{what}\")?;"
-            ));
-            b.args.push(required(&typed, *optional, &what));
-        }
-        Kind::InoutBuffer { element, len, units, optional } => {
-            let elem = same_elements(&at, t64, element)?;
-            let n = format!(
-                "{P}::elements({}, {}, {}, \"{what}\")?",
-                length(&at, len)?,
-                bytes(*units),
-                elem_size(element)
-            );
-            b.before.push(format!(
-                "let {typed} = {P}::slice_mut({raw} as *mut {elem}, {n}, {optional}, \"{what}\")?;"
+                "let {typed} = {P}::{slice}({raw} as {ptr} {elem}, {n}, {optional}, \"{what}\")?;"
             ));
             b.args.push(required(&typed, *optional, &what));
         }
