@@ -407,17 +407,86 @@ pub unsafe fn copy_out_str(p: *mut u8, cap: usize, s: &str, what: &str) -> Resul
 /// field): one copy per distinct text, kept for the life of the process, so the pointer
 /// stays valid as the library's own would. Text with a NUL inside ends there, as C sees it.
 pub fn intern(s: &str) -> *const c_char {
-    use std::collections::HashSet;
+    keep_text(Owner::PROCESS, s)
+}
+
+/// Whose results the copies below are: a handle (its type's number and its id: they go
+/// when the caller closes it through the proxy), or the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Owner(pub u32, pub u64);
+
+impl Owner {
+    /// Results of no handle: kept for the life of the process.
+    pub const PROCESS: Owner = Owner(u32::MAX, 0);
+}
+
+/// The copies of results the library owns (text it returns and keeps, its blobs), by owner:
+/// each distinct one once, at an address that stays put until its owner closes.
+#[derive(Default)]
+struct Kept {
+    bytes: std::collections::HashSet<Box<[u8]>>,
+    units: std::collections::HashSet<Box<[u16]>>,
+}
+
+fn kept() -> std::sync::MutexGuard<'static, std::collections::HashMap<Owner, Kept>> {
     use std::sync::{Mutex, OnceLock};
-    static TEXTS: OnceLock<Mutex<HashSet<&'static CStr>>> = OnceLock::new();
-    let c = CString::new(s.split('\0').next().unwrap_or_default()).unwrap_or_default();
-    let mut texts = TEXTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(t) = texts.get(c.as_c_str()) {
-        return t.as_ptr();
+    static KEPT: OnceLock<Mutex<std::collections::HashMap<Owner, Kept>>> = OnceLock::new();
+    KEPT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `data` kept for `owner`: the address of its one copy.
+fn keep_bytes_raw(owner: Owner, data: Vec<u8>) -> *const u8 {
+    let mut all = kept();
+    let set = &mut all.entry(owner).or_default().bytes;
+    if let Some(b) = set.get(data.as_slice()) {
+        return b.as_ptr();
     }
-    let kept: &'static CStr = Box::leak(c.into_boxed_c_str());
-    texts.insert(kept);
-    kept.as_ptr()
+    let b = data.into_boxed_slice();
+    let p = b.as_ptr();
+    set.insert(b);
+    p
+}
+
+/// Text the library returns and keeps, for the caller to read: a NUL-terminated copy,
+/// valid until `owner` closes (text with a NUL inside ends there, as C sees it).
+pub fn keep_text(owner: Owner, s: &str) -> *const c_char {
+    let mut v = s.split('\0').next().unwrap_or_default().as_bytes().to_vec();
+    v.push(0);
+    keep_bytes_raw(owner, v).cast()
+}
+
+/// Bytes the library returns and keeps (a blob), valid until `owner` closes; a NUL after
+/// them, as sqlite3 gives one. Never NULL: an empty blob has an address too.
+pub fn keep_bytes(owner: Owner, b: &[u8]) -> *const u8 {
+    let mut v = b.to_vec();
+    v.push(0);
+    keep_bytes_raw(owner, v)
+}
+
+/// UTF-16 text the library returns and keeps: a NUL-terminated copy, valid until `owner`
+/// closes.
+pub fn keep_text16(owner: Owner, s: &str) -> *const u16 {
+    let mut v: Vec<u16> = s.encode_utf16().take_while(|u| *u != 0).collect();
+    v.push(0);
+    let mut all = kept();
+    let set = &mut all.entry(owner).or_default().units;
+    if let Some(b) = set.get(v.as_slice()) {
+        return b.as_ptr();
+    }
+    let b = v.into_boxed_slice();
+    let p = b.as_ptr();
+    set.insert(b);
+    p
+}
+
+/// Lets go of what was kept for a handle when the caller closes it, as the library's
+/// own pointers would then be invalid: when dropped, after the close function's call.
+pub struct ReleaseOnDrop(pub Owner);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        kept().remove(&self.0);
+    }
 }
 
 extern "C" {
@@ -622,6 +691,21 @@ mod tests {
             copy_out_str(buf.as_mut_ptr(), 4, "abc", "b").unwrap();
             assert_eq!(&buf, b"abc\0");
         }
+    }
+
+    #[test]
+    fn a_handles_results_go_when_it_closes() {
+        let h = Owner(0, 77);
+        let (a, b) = (keep_text(h, "row"), keep_text(h, "row"));
+        assert_eq!(a, b, "one copy per text and owner");
+        let w = keep_text16(h, "hé");
+        // SAFETY: kept until the owner closes; three units with the NUL.
+        assert_eq!(unsafe { std::slice::from_raw_parts(w, 3) }, &[104, 233, 0]);
+        let blob = keep_bytes(h, &[]);
+        assert!(!blob.is_null(), "an empty blob has an address");
+        assert!(kept().contains_key(&h));
+        drop(ReleaseOnDrop(h));
+        assert!(!kept().contains_key(&h), "released with its handle");
     }
 
     #[test]

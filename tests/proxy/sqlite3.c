@@ -88,6 +88,18 @@ int main(void)
     printf("step %d\n", r);
     printf("reset %d finalize", sqlite3_reset(st));
     printf(" %d\n", sqlite3_finalize(st));
+    /* Blobs and UTF-16 text the library owns until the statement moves on. */
+    r = sqlite3_prepare_v2(db, "select x'00ff10', 'h\xc3\xa9llo', zeroblob(0)", -1, &st, NULL);
+    printf("prepare %d step %d", r, sqlite3_step(st));
+    const unsigned char *blob = sqlite3_column_blob(st, 0);
+    int nb = sqlite3_column_bytes(st, 0);
+    printf(" blob %d: %02x %02x %02x", nb, blob[0], blob[1], blob[2]);
+    const unsigned short *w = sqlite3_column_text16(st, 1);
+    printf(" text16");
+    for (int i = 0; w[i]; i++)
+        printf(" %04x", w[i]);
+    printf(" empty %d\n", sqlite3_column_bytes(st, 2));
+    printf("finalize %d\n", sqlite3_finalize(st));
     r = sqlite3_prepare_v2(db, "select nonsense(", -1, &st, NULL);
     printf("prepare bad %d %s\n", r, sqlite3_errmsg(db));
     printf("complete %d %d\n", sqlite3_complete("select 1;"), sqlite3_complete("select ("));

@@ -576,6 +576,9 @@ mod __dllgen {
         pub(super) unsafe fn demo_close(
             dev: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let __dllgen_release_dev = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(0, dev as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .demo_close(
@@ -986,8 +989,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner::PROCESS,
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()

@@ -1377,6 +1377,9 @@ mod __dllgen {
         pub(super) unsafe fn kx_camera_close(
             cam: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let __dllgen_release_cam = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(0, cam as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .kx_camera_close(
@@ -1644,6 +1647,9 @@ mod __dllgen {
         pub(super) unsafe fn kx_close(
             dev: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let __dllgen_release_dev = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(1, dev as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .kx_close(
@@ -1845,8 +1851,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner::PROCESS,
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()

@@ -15,13 +15,6 @@
 //! Left out (a C program using them does not link):
 //! - `sqlite3_bind_text_static`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_collation_needed16`: callback `sqlite3_collation_needed16_arg2`: argument 3 (not yet)
-//! - `sqlite3_column_blob`: a buffer result (not yet)
-//! - `sqlite3_column_database_name16`: a UTF-16 result (not yet)
-//! - `sqlite3_column_decltype16`: a UTF-16 result (not yet)
-//! - `sqlite3_column_name16`: a UTF-16 result (not yet)
-//! - `sqlite3_column_origin_name16`: a UTF-16 result (not yet)
-//! - `sqlite3_column_table_name16`: a UTF-16 result (not yet)
-//! - `sqlite3_column_text16`: a UTF-16 result (not yet)
 //! - `sqlite3_commit_hook`: the spec ignores its result, which the proxy cannot make up for its caller
 //! - `sqlite3_config_int`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_config_threading`: a variant the spec declares, not one of the library's names
@@ -29,7 +22,6 @@
 //! - `sqlite3_db_config_lookaside`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_deserialize`: parameter `pData`: a retained buffer (not yet)
 //! - `sqlite3_drop_modules`: parameter `azKeep`: an array of strings (not yet)
-//! - `sqlite3_errmsg16`: a UTF-16 result (not yet)
 //! - `sqlite3_file_control_int`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_get_table`: parameter `pazResult`: output strings (not yet)
 //! - `sqlite3_keyword_name`: parameter `arg1`: an output string (not yet)
@@ -45,10 +37,6 @@
 //! - `sqlite3_trace`: the spec ignores its result, which the proxy cannot make up for its caller
 //! - `sqlite3_trace_v2_stmt`: a variant the spec declares, not one of the library's names
 //! - `sqlite3_update_hook`: the spec ignores its result, which the proxy cannot make up for its caller
-//! - `sqlite3_value_blob`: a buffer result (not yet)
-//! - `sqlite3_value_text16`: a UTF-16 result (not yet)
-//! - `sqlite3_value_text16be`: a buffer result (not yet)
-//! - `sqlite3_value_text16le`: a UTF-16 result (not yet)
 //! - `sqlite3_wal_hook`: the spec ignores its result, which the proxy cannot make up for its caller
 #[rustfmt::skip]
 mod __dllgen {
@@ -1819,6 +1807,243 @@ mod __dllgen {
             }
         }
     }
+    /// * CAPI3REF: Result Values From A Query
+    /// * KEYWORDS: {column access functions}
+    /// * METHOD: sqlite3_stmt
+    /// *
+    /// * <b>Summary:</b>
+    /// * <blockquote><table border=0 cellpadding=0 cellspacing=0>
+    /// * <tr><td><b>sqlite3_column_blob</b><td>&rarr;<td>BLOB result
+    /// * <tr><td><b>sqlite3_column_double</b><td>&rarr;<td>REAL result
+    /// * <tr><td><b>sqlite3_column_int</b><td>&rarr;<td>32-bit INTEGER result
+    /// * <tr><td><b>sqlite3_column_int64</b><td>&rarr;<td>64-bit INTEGER result
+    /// * <tr><td><b>sqlite3_column_text</b><td>&rarr;<td>UTF-8 TEXT result
+    /// * <tr><td><b>sqlite3_column_text16</b><td>&rarr;<td>UTF-16 TEXT result
+    /// * <tr><td><b>sqlite3_column_value</b><td>&rarr;<td>The result as an
+    /// * [sqlite3_value|unprotected sqlite3_value] object.
+    /// * <tr><td>&nbsp;<td>&nbsp;<td>&nbsp;
+    /// * <tr><td><b>sqlite3_column_bytes</b><td>&rarr;<td>Size of a BLOB
+    /// * or a UTF-8 TEXT result in bytes
+    /// * <tr><td><b>sqlite3_column_bytes16&nbsp;&nbsp;</b>
+    /// * <td>&rarr;&nbsp;&nbsp;<td>Size of UTF-16
+    /// * TEXT in bytes
+    /// * <tr><td><b>sqlite3_column_type</b><td>&rarr;<td>Default
+    /// * datatype of the result
+    /// * </table></blockquote>
+    /// *
+    /// * <b>Details:</b>
+    /// *
+    /// * ^These routines return information about a single column of the current
+    /// * result row of a query.  ^In every case the first argument is a pointer
+    /// * to the [prepared statement] that is being evaluated (the [sqlite3_stmt*]
+    /// * that was returned from [sqlite3_prepare_v2()] or one of its variants)
+    /// * and the second argument is the index of the column for which information
+    /// * should be returned. ^The leftmost column of the result set has the index 0.
+    /// * ^The number of columns in the result can be determined using
+    /// * [sqlite3_column_count()].
+    /// *
+    /// * If the SQL statement does not currently point to a valid row, or if the
+    /// * column index is out of range, the result is undefined.
+    /// * These routines may only be called when the most recent call to
+    /// * [sqlite3_step()] has returned [SQLITE_ROW] and neither
+    /// * [sqlite3_reset()] nor [sqlite3_finalize()] have been called subsequently.
+    /// * If any of these routines are called after [sqlite3_reset()] or
+    /// * [sqlite3_finalize()] or after [sqlite3_step()] has returned
+    /// * something other than [SQLITE_ROW], the results are undefined.
+    /// * If [sqlite3_step()] or [sqlite3_reset()] or [sqlite3_finalize()]
+    /// * are called from a different thread while any of these routines
+    /// * are pending, then the results are undefined.
+    /// *
+    /// * The first six interfaces (_blob, _double, _int, _int64, _text, and _text16)
+    /// * each return the value of a result column in a specific data format.  If
+    /// * the result column is not initially in the requested format (for example,
+    /// * if the query returns an integer but the sqlite3_column_text() interface
+    /// * is used to extract the value) then an automatic type conversion is performed.
+    /// *
+    /// * ^The sqlite3_column_type() routine returns the
+    /// * [SQLITE_INTEGER | datatype code] for the initial data type
+    /// * of the result column.  ^The returned value is one of [SQLITE_INTEGER],
+    /// * [SQLITE_FLOAT], [SQLITE_TEXT], [SQLITE_BLOB], or [SQLITE_NULL].
+    /// * The return value of sqlite3_column_type() can be used to decide which
+    /// * of the first six interface should be used to extract the column value.
+    /// * The value returned by sqlite3_column_type() is only meaningful if no
+    /// * automatic type conversions have occurred for the value in question.
+    /// * After a type conversion, the result of calling sqlite3_column_type()
+    /// * is undefined, though harmless.  Future
+    /// * versions of SQLite may change the behavior of sqlite3_column_type()
+    /// * following a type conversion.
+    /// *
+    /// * If the result is a BLOB or a TEXT string, then the sqlite3_column_bytes()
+    /// * or sqlite3_column_bytes16() interfaces can be used to determine the size
+    /// * of that BLOB or string.
+    /// *
+    /// * ^If the result is a BLOB or UTF-8 string then the sqlite3_column_bytes()
+    /// * routine returns the number of bytes in that BLOB or string.
+    /// * ^If the result is a UTF-16 string, then sqlite3_column_bytes() converts
+    /// * the string to UTF-8 and then returns the number of bytes.
+    /// * ^If the result is a numeric value then sqlite3_column_bytes() uses
+    /// * [sqlite3_snprintf()] to convert that value to a UTF-8 string and returns
+    /// * the number of bytes in that string.
+    /// * ^If the result is NULL, then sqlite3_column_bytes() returns zero.
+    /// *
+    /// * ^If the result is a BLOB or UTF-16 string then the sqlite3_column_bytes16()
+    /// * routine returns the number of bytes in that BLOB or string.
+    /// * ^If the result is a UTF-8 string, then sqlite3_column_bytes16() converts
+    /// * the string to UTF-16 and then returns the number of bytes.
+    /// * ^If the result is a numeric value then sqlite3_column_bytes16() uses
+    /// * [sqlite3_snprintf()] to convert that value to a UTF-16 string and returns
+    /// * the number of bytes in that string.
+    /// * ^If the result is NULL, then sqlite3_column_bytes16() returns zero.
+    /// *
+    /// * ^The values returned by [sqlite3_column_bytes()] and
+    /// * [sqlite3_column_bytes16()] do not include the zero terminators at the end
+    /// * of the string.  ^For clarity: the values returned by
+    /// * [sqlite3_column_bytes()] and [sqlite3_column_bytes16()] are the number of
+    /// * bytes in the string, not the number of characters.
+    /// *
+    /// * ^Strings returned by sqlite3_column_text() and sqlite3_column_text16(),
+    /// * even empty strings, are always zero-terminated.  ^The return
+    /// * value from sqlite3_column_blob() for a zero-length BLOB is a NULL pointer.
+    /// *
+    /// * ^Strings returned by sqlite3_column_text16() always have the endianness
+    /// * which is native to the platform, regardless of the text encoding set
+    /// * for the database.
+    /// *
+    /// * <b>Warning:</b> ^The object returned by [sqlite3_column_value()] is an
+    /// * [unprotected sqlite3_value] object.  In a multithreaded environment,
+    /// * an unprotected sqlite3_value object may only be used safely with
+    /// * [sqlite3_bind_value()] and [sqlite3_result_value()].
+    /// * If the [unprotected sqlite3_value] object returned by
+    /// * [sqlite3_column_value()] is used in any other way, including calls
+    /// * to routines like [sqlite3_value_int()], [sqlite3_value_text()],
+    /// * or [sqlite3_value_bytes()], the behavior is not threadsafe.
+    /// * Hence, the sqlite3_column_value() interface
+    /// * is normally only useful within the implementation of
+    /// * [application-defined SQL functions] or [virtual tables], not within
+    /// * top-level application code.
+    /// *
+    /// * These routines may attempt to convert the datatype of the result.
+    /// * ^For example, if the internal representation is FLOAT and a text result
+    /// * is requested, [sqlite3_snprintf()] is used internally to perform the
+    /// * conversion automatically.  ^(The following table details the conversions
+    /// * that are applied:
+    /// *
+    /// * <blockquote>
+    /// * <table border="1">
+    /// * <tr><th> Internal<br>Type <th> Requested<br>Type <th>  Conversion
+    /// *
+    /// * <tr><td>  NULL    <td> INTEGER   <td> Result is 0
+    /// * <tr><td>  NULL    <td>  FLOAT    <td> Result is 0.0
+    /// * <tr><td>  NULL    <td>   TEXT    <td> Result is a NULL pointer
+    /// * <tr><td>  NULL    <td>   BLOB    <td> Result is a NULL pointer
+    /// * <tr><td> INTEGER  <td>  FLOAT    <td> Convert from integer to float
+    /// * <tr><td> INTEGER  <td>   TEXT    <td> ASCII rendering of the integer
+    /// * <tr><td> INTEGER  <td>   BLOB    <td> Same as INTEGER->TEXT
+    /// * <tr><td>  FLOAT   <td> INTEGER   <td> [CAST] to INTEGER
+    /// * <tr><td>  FLOAT   <td>   TEXT    <td> ASCII rendering of the float
+    /// * <tr><td>  FLOAT   <td>   BLOB    <td> [CAST] to BLOB
+    /// * <tr><td>  TEXT    <td> INTEGER   <td> [CAST] to INTEGER
+    /// * <tr><td>  TEXT    <td>  FLOAT    <td> [CAST] to REAL
+    /// * <tr><td>  TEXT    <td>   BLOB    <td> No change
+    /// * <tr><td>  BLOB    <td> INTEGER   <td> [CAST] to INTEGER
+    /// * <tr><td>  BLOB    <td>  FLOAT    <td> [CAST] to REAL
+    /// * <tr><td>  BLOB    <td>   TEXT    <td> [CAST] to TEXT, ensure zero terminator
+    /// * </table>
+    /// * </blockquote>)^
+    /// *
+    /// * Note that when type conversions occur, pointers returned by prior
+    /// * calls to sqlite3_column_blob(), sqlite3_column_text(), and/or
+    /// * sqlite3_column_text16() may be invalidated.
+    /// * Type conversions and pointer invalidations might occur
+    /// * in the following cases:
+    /// *
+    /// * <ul>
+    /// * <li> The initial content is a BLOB and sqlite3_column_text() or
+    /// *      sqlite3_column_text16() is called.  A zero-terminator might
+    /// *      need to be added to the string.</li>
+    /// * <li> The initial content is UTF-8 text and sqlite3_column_bytes16() or
+    /// *      sqlite3_column_text16() is called.  The content must be converted
+    /// *      to UTF-16.</li>
+    /// * <li> The initial content is UTF-16 text and sqlite3_column_bytes() or
+    /// *      sqlite3_column_text() is called.  The content must be converted
+    /// *      to UTF-8.</li>
+    /// * </ul>
+    /// *
+    /// * ^Conversions between UTF-16be and UTF-16le are always done in place and do
+    /// * not invalidate a prior pointer, though of course the content of the buffer
+    /// * that the prior pointer references will have been modified.  Other kinds
+    /// * of conversion are done in place when it is possible, but sometimes they
+    /// * are not possible and in those cases prior pointers are invalidated.
+    /// *
+    /// * The safest policy is to invoke these routines
+    /// * in one of the following ways:
+    /// *
+    /// * <ul>
+    /// *  <li>sqlite3_column_text() followed by sqlite3_column_bytes()</li>
+    /// *  <li>sqlite3_column_blob() followed by sqlite3_column_bytes()</li>
+    /// *  <li>sqlite3_column_text16() followed by sqlite3_column_bytes16()</li>
+    /// * </ul>
+    /// *
+    /// * In other words, you should call sqlite3_column_text(),
+    /// * sqlite3_column_blob(), or sqlite3_column_text16() first to force the result
+    /// * into the desired format, then invoke sqlite3_column_bytes() or
+    /// * sqlite3_column_bytes16() to find the size of the result.  Do not mix calls
+    /// * to sqlite3_column_text() or sqlite3_column_blob() with calls to
+    /// * sqlite3_column_bytes16(), and do not mix calls to sqlite3_column_text16()
+    /// * with calls to sqlite3_column_bytes().
+    /// *
+    /// * ^The pointers returned are valid until a type conversion occurs as
+    /// * described above, or until [sqlite3_step()] or [sqlite3_reset()] or
+    /// * [sqlite3_finalize()] is called.  ^The memory space used to hold strings
+    /// * and BLOBs is freed automatically.  Do not pass the pointers returned
+    /// * from [sqlite3_column_blob()], [sqlite3_column_text()], etc. into
+    /// * [sqlite3_free()].
+    /// *
+    /// * As long as the input parameters are correct, these routines will only
+    /// * fail if an out-of-memory error occurs during a format conversion.
+    /// * Only the following subset of interfaces are subject to out-of-memory
+    /// * errors:
+    /// *
+    /// * <ul>
+    /// * <li> sqlite3_column_blob()
+    /// * <li> sqlite3_column_text()
+    /// * <li> sqlite3_column_text16()
+    /// * <li> sqlite3_column_bytes()
+    /// * <li> sqlite3_column_bytes16()
+    /// * </ul>
+    /// *
+    /// * If an out-of-memory error occurs, then the return value from these
+    /// * routines is the same as if the column had contained an SQL NULL value.
+    /// * Valid SQL NULL returns can be distinguished from out-of-memory errors
+    /// * by invoking the [sqlite3_errcode()] immediately after the suspect
+    /// * return value is obtained and before any
+    /// * other SQLite interface is called on the same [database connection].
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_column_blob(
+        arg0: *mut ::core::ffi::c_void,
+        iCol: i32,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_column_blob(arg0, iCol)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_column_blob",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_column_blob"),
+                }
+            }
+        }
+    }
     #[no_mangle]
     pub unsafe extern "C" fn sqlite3_column_bytes(
         arg0: *mut ::core::ffi::c_void,
@@ -1970,6 +2195,34 @@ mod __dllgen {
             }
         }
     }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_column_database_name16(
+        arg0: *mut ::core::ffi::c_void,
+        arg1: i32,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_column_database_name16(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_column_database_name16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::dllgen_runtime::proxy::abort("sqlite3_column_database_name16")
+                    }
+                }
+            }
+        }
+    }
     /// * CAPI3REF: Declared Datatype Of A Query Result
     /// * METHOD: sqlite3_stmt
     /// *
@@ -2020,6 +2273,32 @@ mod __dllgen {
                         __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
                     }
                     None => ::dllgen_runtime::proxy::abort("sqlite3_column_decltype"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_column_decltype16(
+        arg0: *mut ::core::ffi::c_void,
+        arg1: i32,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_column_decltype16(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_column_decltype16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_column_decltype16"),
                 }
             }
         }
@@ -2148,6 +2427,32 @@ mod __dllgen {
         }
     }
     #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_column_name16(
+        arg0: *mut ::core::ffi::c_void,
+        N: i32,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_column_name16(arg0, N)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_column_name16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_column_name16"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
     pub unsafe extern "C" fn sqlite3_column_origin_name(
         arg0: *mut ::core::ffi::c_void,
         arg1: i32,
@@ -2169,6 +2474,34 @@ mod __dllgen {
                         __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
                     }
                     None => ::dllgen_runtime::proxy::abort("sqlite3_column_origin_name"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_column_origin_name16(
+        arg0: *mut ::core::ffi::c_void,
+        arg1: i32,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_column_origin_name16(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_column_origin_name16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::dllgen_runtime::proxy::abort("sqlite3_column_origin_name16")
+                    }
                 }
             }
         }
@@ -2200,6 +2533,32 @@ mod __dllgen {
         }
     }
     #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_column_table_name16(
+        arg0: *mut ::core::ffi::c_void,
+        arg1: i32,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_column_table_name16(arg0, arg1)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_column_table_name16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_column_table_name16"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
     pub unsafe extern "C" fn sqlite3_column_text(
         arg0: *mut ::core::ffi::c_void,
         iCol: i32,
@@ -2221,6 +2580,32 @@ mod __dllgen {
                         __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
                     }
                     None => ::dllgen_runtime::proxy::abort("sqlite3_column_text"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_column_text16(
+        arg0: *mut ::core::ffi::c_void,
+        iCol: i32,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_column_text16(arg0, iCol)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_column_text16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_column_text16"),
                 }
             }
         }
@@ -3541,6 +3926,31 @@ mod __dllgen {
                         __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
                     }
                     None => ::dllgen_runtime::proxy::abort("sqlite3_errmsg"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_errmsg16(
+        arg0: *mut ::core::ffi::c_void,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_errmsg16(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_errmsg16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_errmsg16"),
                 }
             }
         }
@@ -8097,6 +8507,167 @@ mod __dllgen {
             }
         }
     }
+    /// * CAPI3REF: Obtaining SQL Values
+    /// * METHOD: sqlite3_value
+    /// *
+    /// * <b>Summary:</b>
+    /// * <blockquote><table border=0 cellpadding=0 cellspacing=0>
+    /// * <tr><td><b>sqlite3_value_blob</b><td>&rarr;<td>BLOB value
+    /// * <tr><td><b>sqlite3_value_double</b><td>&rarr;<td>REAL value
+    /// * <tr><td><b>sqlite3_value_int</b><td>&rarr;<td>32-bit INTEGER value
+    /// * <tr><td><b>sqlite3_value_int64</b><td>&rarr;<td>64-bit INTEGER value
+    /// * <tr><td><b>sqlite3_value_pointer</b><td>&rarr;<td>Pointer value
+    /// * <tr><td><b>sqlite3_value_text</b><td>&rarr;<td>UTF-8 TEXT value
+    /// * <tr><td><b>sqlite3_value_text16</b><td>&rarr;<td>UTF-16 TEXT value in
+    /// * the native byteorder
+    /// * <tr><td><b>sqlite3_value_text16be</b><td>&rarr;<td>UTF-16be TEXT value
+    /// * <tr><td><b>sqlite3_value_text16le</b><td>&rarr;<td>UTF-16le TEXT value
+    /// * <tr><td>&nbsp;<td>&nbsp;<td>&nbsp;
+    /// * <tr><td><b>sqlite3_value_bytes</b><td>&rarr;<td>Size of a BLOB
+    /// * or a UTF-8 TEXT in bytes
+    /// * <tr><td><b>sqlite3_value_bytes16&nbsp;&nbsp;</b>
+    /// * <td>&rarr;&nbsp;&nbsp;<td>Size of UTF-16
+    /// * TEXT in bytes
+    /// * <tr><td><b>sqlite3_value_type</b><td>&rarr;<td>Default
+    /// * datatype of the value
+    /// * <tr><td><b>sqlite3_value_numeric_type&nbsp;&nbsp;</b>
+    /// * <td>&rarr;&nbsp;&nbsp;<td>Best numeric datatype of the value
+    /// * <tr><td><b>sqlite3_value_nochange&nbsp;&nbsp;</b>
+    /// * <td>&rarr;&nbsp;&nbsp;<td>True if the column is unchanged in an UPDATE
+    /// * against a virtual table.
+    /// * <tr><td><b>sqlite3_value_frombind&nbsp;&nbsp;</b>
+    /// * <td>&rarr;&nbsp;&nbsp;<td>True if value originated from a [bound parameter]
+    /// * </table></blockquote>
+    /// *
+    /// * <b>Details:</b>
+    /// *
+    /// * These routines extract type, size, and content information from
+    /// * [protected sqlite3_value] objects.  Protected sqlite3_value objects
+    /// * are used to pass parameter information into the functions that
+    /// * implement [application-defined SQL functions] and [virtual tables].
+    /// *
+    /// * These routines work only with [protected sqlite3_value] objects.
+    /// * Any attempt to use these routines on an [unprotected sqlite3_value]
+    /// * is not threadsafe.
+    /// *
+    /// * ^These routines work just like the corresponding [column access functions]
+    /// * except that these routines take a single [protected sqlite3_value] object
+    /// * pointer instead of a [sqlite3_stmt*] pointer and an integer column number.
+    /// *
+    /// * ^The sqlite3_value_text16() interface extracts a UTF-16 string
+    /// * in the native byte-order of the host machine.  ^The
+    /// * sqlite3_value_text16be() and sqlite3_value_text16le() interfaces
+    /// * extract UTF-16 strings as big-endian and little-endian respectively.
+    /// *
+    /// * ^If [sqlite3_value] object V was initialized
+    /// * using [sqlite3_bind_pointer(S,I,P,X,D)] or [sqlite3_result_pointer(C,P,X,D)]
+    /// * and if X and Y are strings that compare equal according to strcmp(X,Y),
+    /// * then sqlite3_value_pointer(V,Y) will return the pointer P.  ^Otherwise,
+    /// * sqlite3_value_pointer(V,Y) returns a NULL. The sqlite3_bind_pointer()
+    /// * routine is part of the [pointer passing interface] added for SQLite 3.20.0.
+    /// *
+    /// * ^(The sqlite3_value_type(V) interface returns the
+    /// * [SQLITE_INTEGER | datatype code] for the initial datatype of the
+    /// * [sqlite3_value] object V. The returned value is one of [SQLITE_INTEGER],
+    /// * [SQLITE_FLOAT], [SQLITE_TEXT], [SQLITE_BLOB], or [SQLITE_NULL].)^
+    /// * Other interfaces might change the datatype for an sqlite3_value object.
+    /// * For example, if the datatype is initially SQLITE_INTEGER and
+    /// * sqlite3_value_text(V) is called to extract a text value for that
+    /// * integer, then subsequent calls to sqlite3_value_type(V) might return
+    /// * SQLITE_TEXT.  Whether or not a persistent internal datatype conversion
+    /// * occurs is undefined and may change from one release of SQLite to the next.
+    /// *
+    /// * ^(The sqlite3_value_numeric_type() interface attempts to apply
+    /// * numeric affinity to the value.  This means that an attempt is
+    /// * made to convert the value to an integer or floating point.  If
+    /// * such a conversion is possible without loss of information (in other
+    /// * words, if the value is a string that looks like a number)
+    /// * then the conversion is performed.  Otherwise no conversion occurs.
+    /// * The [SQLITE_INTEGER | datatype] after conversion is returned.)^
+    /// *
+    /// * ^(The sqlite3_value_encoding(X) interface returns one of [SQLITE_UTF8],
+    /// * [SQLITE_UTF16BE], or [SQLITE_UTF16LE] according to the current encoding
+    /// * of the value X, assuming that X has type TEXT.)^  If sqlite3_value_type(X)
+    /// * returns something other than SQLITE_TEXT, then the return value from
+    /// * sqlite3_value_encoding(X) is meaningless.  ^Calls to
+    /// * sqlite3_value_text(X), sqlite3_value_text16(X), sqlite3_value_text16be(X),
+    /// * sqlite3_value_text16le(X), sqlite3_value_bytes(X), or
+    /// * sqlite3_value_bytes16(X) might change the encoding of the value X and
+    /// * thus change the return from subsequent calls to sqlite3_value_encoding(X).
+    /// *
+    /// * ^Within the [xUpdate] method of a [virtual table], the
+    /// * sqlite3_value_nochange(X) interface returns true if and only if
+    /// * the column corresponding to X is unchanged by the UPDATE operation
+    /// * that the xUpdate method call was invoked to implement and if
+    /// * and the prior [xColumn] method call that was invoked to extracted
+    /// * the value for that column returned without setting a result (probably
+    /// * because it queried [sqlite3_vtab_nochange()] and found that the column
+    /// * was unchanging).  ^Within an [xUpdate] method, any value for which
+    /// * sqlite3_value_nochange(X) is true will in all other respects appear
+    /// * to be a NULL value.  If sqlite3_value_nochange(X) is invoked anywhere other
+    /// * than within an [xUpdate] method call for an UPDATE statement, then
+    /// * the return value is arbitrary and meaningless.
+    /// *
+    /// * ^The sqlite3_value_frombind(X) interface returns non-zero if the
+    /// * value X originated from one of the [sqlite3_bind_int|sqlite3_bind()]
+    /// * interfaces.  ^If X comes from an SQL literal value, or a table column,
+    /// * or an expression, then sqlite3_value_frombind(X) returns zero.
+    /// *
+    /// * Please pay particular attention to the fact that the pointer returned
+    /// * from [sqlite3_value_blob()], [sqlite3_value_text()], or
+    /// * [sqlite3_value_text16()] can be invalidated by a subsequent call to
+    /// * [sqlite3_value_bytes()], [sqlite3_value_bytes16()], [sqlite3_value_text()],
+    /// * or [sqlite3_value_text16()].
+    /// *
+    /// * These routines must be called from the same thread as
+    /// * the SQL function that supplied the [sqlite3_value*] parameters.
+    /// *
+    /// * As long as the input parameter is correct, these routines can only
+    /// * fail if an out-of-memory error occurs during a format conversion.
+    /// * Only the following subset of interfaces are subject to out-of-memory
+    /// * errors:
+    /// *
+    /// * <ul>
+    /// * <li> sqlite3_value_blob()
+    /// * <li> sqlite3_value_text()
+    /// * <li> sqlite3_value_text16()
+    /// * <li> sqlite3_value_text16le()
+    /// * <li> sqlite3_value_text16be()
+    /// * <li> sqlite3_value_bytes()
+    /// * <li> sqlite3_value_bytes16()
+    /// * </ul>
+    /// *
+    /// * If an out-of-memory error occurs, then the return value from these
+    /// * routines is the same as if the column had contained an SQL NULL value.
+    /// * Valid SQL NULL returns can be distinguished from out-of-memory errors
+    /// * by invoking the [sqlite3_errcode()] immediately after the suspect
+    /// * return value is obtained and before any
+    /// * other SQLite interface is called on the same [database connection].
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_value_blob(
+        arg0: *mut ::core::ffi::c_void,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_value_blob(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_value_blob",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_value_blob"),
+                }
+            }
+        }
+    }
     #[no_mangle]
     pub unsafe extern "C" fn sqlite3_value_bytes(arg0: *mut ::core::ffi::c_void) -> i32 {
         let __dllgen_r = ::std::panic::catch_unwind(
@@ -8409,6 +8980,81 @@ mod __dllgen {
                         __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
                     }
                     None => ::dllgen_runtime::proxy::abort("sqlite3_value_text"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_value_text16(
+        arg0: *mut ::core::ffi::c_void,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_value_text16(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_value_text16",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_value_text16"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_value_text16be(
+        arg0: *mut ::core::ffi::c_void,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_value_text16be(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_value_text16be",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_value_text16be"),
+                }
+            }
+        }
+    }
+    #[no_mangle]
+    pub unsafe extern "C" fn sqlite3_value_text16le(
+        arg0: *mut ::core::ffi::c_void,
+    ) -> *const ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::sqlite3_value_text16le(arg0)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "sqlite3_value_text16le",
+                    None,
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *const ::core::ffi::c_void
+                    }
+                    None => ::dllgen_runtime::proxy::abort("sqlite3_value_text16le"),
                 }
             }
         }
@@ -8821,6 +9467,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_backup_finish(
             p: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_p = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(0, p as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_backup_finish(
@@ -9258,8 +9907,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -9553,6 +10204,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_blob_close(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_arg0 = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(1, arg0 as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_blob_close(
@@ -9915,6 +10569,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_close(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_arg0 = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(3, arg0 as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_close(
@@ -9936,6 +10593,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_close_v2(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_arg0 = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(3, arg0 as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_close_v2(
@@ -10020,6 +10680,38 @@ mod __dllgen {
                     i32,
                     _,
                 >(__dllgen_ret, "`sqlite3_collation_needed`'s result")?,
+            )
+        }
+        pub(super) unsafe fn sqlite3_column_blob(
+            arg0: *mut ::core::ffi::c_void,
+            iCol: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(iCol, "`sqlite3_column_blob` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_column_blob(
+                    <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_iCol,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_b) => {
+                        ::dllgen_runtime::proxy::keep_bytes(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_b,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null_mut::<u8>() as *const ::core::ffi::c_void,
+                },
             )
         }
         pub(super) unsafe fn sqlite3_column_bytes(
@@ -10120,8 +10812,45 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_column_database_name16(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`sqlite3_column_database_name16` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_column_database_name16(
+                    <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_arg1,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -10153,8 +10882,45 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_column_decltype16(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`sqlite3_column_decltype16` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_column_decltype16(
+                    <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_arg1,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -10262,8 +11028,45 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_column_name16(
+            arg0: *mut ::core::ffi::c_void,
+            N: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_N: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(N, "`sqlite3_column_name16` parameter `N`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_column_name16(
+                    <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_N,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -10295,8 +11098,45 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_column_origin_name16(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`sqlite3_column_origin_name16` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_column_origin_name16(
+                    <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_arg1,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -10328,8 +11168,45 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_column_table_name16(
+            arg0: *mut ::core::ffi::c_void,
+            arg1: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_arg1: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(arg1, "`sqlite3_column_table_name16` parameter `arg1`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_column_table_name16(
+                    <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_arg1,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -10361,8 +11238,45 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_column_text16(
+            arg0: *mut ::core::ffi::c_void,
+            iCol: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let __dllgen_t_iCol: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(iCol, "`sqlite3_column_text16` parameter `iCol`")?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_column_text16(
+                    <__dllgen_c::Stmt as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                    __dllgen_t_iCol,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(6, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -10440,8 +11354,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner::PROCESS,
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -11505,8 +12421,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(3, db as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -11711,8 +12629,39 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(3, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_errmsg16(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_errmsg16(
+                    <__dllgen_c::Db as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(3, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -11758,8 +12707,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner::PROCESS,
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -11965,8 +12916,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(4, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -11992,8 +12945,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(4, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -12019,8 +12974,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(4, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -12032,6 +12989,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_finalize(
             pStmt: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_pStmt = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(6, pStmt as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_finalize(
@@ -12053,6 +13013,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_free_filename(
             arg0: *const ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let __dllgen_release_arg0 = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(4, arg0 as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_free_filename(
@@ -12247,8 +13210,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner::PROCESS,
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -12427,6 +13392,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_mutex_free(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let __dllgen_release_arg0 = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(5, arg0 as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_mutex_free(
@@ -13980,8 +14948,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner::PROCESS,
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -14007,8 +14977,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(6, pStmt as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -14354,6 +15326,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_str_finish(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let __dllgen_release_arg0 = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(7, arg0 as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .sqlite3_str_finish(
@@ -14452,8 +15427,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *mut ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(7, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *mut ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -14996,8 +15973,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(4, z as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -15034,13 +16013,41 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(4, z as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
                     }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_value_blob(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_value_blob(
+                    <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_b) => {
+                        ::dllgen_runtime::proxy::keep_bytes(
+                            ::dllgen_runtime::proxy::Owner(8, arg0 as usize as u64),
+                            __dllgen_b,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null_mut::<u8>() as *const ::core::ffi::c_void,
                 },
             )
         }
@@ -15145,6 +16152,9 @@ mod __dllgen {
         pub(super) unsafe fn sqlite3_value_free(
             arg0: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<()> {
+            let __dllgen_release_arg0 = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(8, arg0 as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let () = __dllgen_client()
                 .sqlite3_value_free(
@@ -15301,8 +16311,94 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(8, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
                             as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_value_text16(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_value_text16(
+                    <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(8, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => {
+                        ::core::ptr::null_mut::<::core::ffi::c_void>()
+                            as *const ::core::ffi::c_void
+                    }
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_value_text16be(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_value_text16be(
+                    <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_b) => {
+                        ::dllgen_runtime::proxy::keep_bytes(
+                            ::dllgen_runtime::proxy::Owner(8, arg0 as usize as u64),
+                            __dllgen_b,
+                        ) as *const ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null_mut::<u8>() as *const ::core::ffi::c_void,
+                },
+            )
+        }
+        pub(super) unsafe fn sqlite3_value_text16le(
+            arg0: *mut ::core::ffi::c_void,
+        ) -> ::dllgen_runtime::proxy::Result<*const ::core::ffi::c_void> {
+            let _ = ::dllgen_runtime::client::library_failure();
+            let __dllgen_ret = __dllgen_client()
+                .sqlite3_value_text16le(
+                    <__dllgen_c::Value as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        arg0 as usize as u64,
+                    ),
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                match &__dllgen_ret {
+                    Some(__dllgen_s) => {
+                        ::dllgen_runtime::proxy::keep_text16(
+                            ::dllgen_runtime::proxy::Owner(8, arg0 as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()

@@ -3688,6 +3688,9 @@ mod __dllgen {
         pub(super) unsafe fn gzclose(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_file = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(0, file as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzclose(
@@ -3709,6 +3712,9 @@ mod __dllgen {
         pub(super) unsafe fn gzclose_r(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_file = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(0, file as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzclose_r(
@@ -3730,6 +3736,9 @@ mod __dllgen {
         pub(super) unsafe fn gzclose_w(
             file: *mut ::core::ffi::c_void,
         ) -> ::dllgen_runtime::proxy::Result<i32> {
+            let __dllgen_release_file = ::dllgen_runtime::proxy::ReleaseOnDrop(
+                ::dllgen_runtime::proxy::Owner(0, file as usize as u64),
+            );
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client()
                 .gzclose_w(
@@ -3816,8 +3825,10 @@ mod __dllgen {
             Ok(
                 match &__dllgen_ret {
                     Some(__dllgen_s) => {
-                        ::dllgen_runtime::proxy::intern(__dllgen_s)
-                            as *const ::core::ffi::c_void
+                        ::dllgen_runtime::proxy::keep_text(
+                            ::dllgen_runtime::proxy::Owner(0, file as usize as u64),
+                            __dllgen_s,
+                        ) as *const ::core::ffi::c_void
                     }
                     None => {
                         ::core::ptr::null_mut::<::core::ffi::c_void>()
@@ -5193,8 +5204,10 @@ mod __dllgen {
                 return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
             }
             Ok(
-                ::dllgen_runtime::proxy::intern(&__dllgen_ret)
-                    as *const ::core::ffi::c_void,
+                ::dllgen_runtime::proxy::keep_text(
+                    ::dllgen_runtime::proxy::Owner::PROCESS,
+                    &__dllgen_ret,
+                ) as *const ::core::ffi::c_void,
             )
         }
         pub(super) unsafe fn zlibCompileFlags() -> ::dllgen_runtime::proxy::Result<u64> {
@@ -5221,8 +5234,10 @@ mod __dllgen {
                 return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
             }
             Ok(
-                ::dllgen_runtime::proxy::intern(&__dllgen_ret)
-                    as *const ::core::ffi::c_void,
+                ::dllgen_runtime::proxy::keep_text(
+                    ::dllgen_runtime::proxy::Owner::PROCESS,
+                    &__dllgen_ret,
+                ) as *const ::core::ffi::c_void,
             )
         }
     }

@@ -200,6 +200,15 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
             b.args.push(required(&value, *optional, &what));
         }
         Kind::Handle { handle, optional } => {
+            // Closing it lets go of the results the proxy kept for it (after the call).
+            if let ParamKind::Handle(v) = &at.vf.params[at.index].kind {
+                if v.closes {
+                    b.before.push(format!(
+                        "let __dllgen_release_{} = {P}::ReleaseOnDrop({P}::Owner({}, {raw} as usize as u64));",
+                        p.name, v.handle_kind
+                    ));
+                }
+            }
             let h = format!("__dllgen_c::{handle}");
             let id = format!(
                 "<{h} as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id({raw} as usize as u64)"
@@ -494,6 +503,21 @@ fn kind_name(k: &Kind) -> &'static str {
     }
 }
 
+/// Whose results a function's kept copies are: its first handle's (they go when the
+/// caller closes it), else the process's.
+fn owner(f: &model::Function, vf: &view::Function) -> String {
+    f.params
+        .iter()
+        .zip(&vf.params)
+        .find_map(|(p, v)| match &v.kind {
+            ParamKind::Handle(h) => {
+                Some(format!("{P}::Owner({}, {} as usize as u64)", h.handle_kind, ident(&p.name)))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("{P}::Owner::PROCESS"))
+}
+
 /// The C result: the expression returned on success, and the one from the library's
 /// own failure.
 pub(crate) fn ret(
@@ -532,26 +556,48 @@ pub(crate) fn ret(
                 None => widen(&local, s, t64, &what)?,
             }
         }
-        model::Return::String { encoding: Encoding::Utf16, .. } => {
-            return Err("a UTF-16 result (not yet)".into())
+        model::Return::String { encoding: Encoding::Utf16, free_with: Some(_) } => {
+            return Err("a UTF-16 result the caller frees (not yet)".into())
         }
-        model::Return::String { free_with, .. } => {
+        model::Return::String { encoding, free_with } => {
             let optional = vf.ret.client_type.as_deref().is_some_and(|t| t.contains("Option<"));
-            let (conv, cast) = match free_with {
-                Some(free) => {
-                    frees.insert(free.name.clone());
-                    (format!("{P}::malloc_str"), "*mut ::core::ffi::c_void")
-                }
-                None => (format!("{P}::intern"), "*const ::core::ffi::c_void"),
+            let owner = owner(f, vf);
+            // A copy the caller frees, or one kept until the owner closes.
+            let call = |arg: &str| match (free_with, encoding) {
+                (Some(_), _) => format!("{P}::malloc_str({arg})"),
+                (None, Encoding::Utf16) => format!("{P}::keep_text16({owner}, {arg})"),
+                (None, _) => format!("{P}::keep_text({owner}, {arg})"),
             };
+            if let Some(free) = free_with {
+                frees.insert(free.name.clone());
+            }
+            let cast =
+                if free_with.is_some() { "*mut ::core::ffi::c_void" } else { "*const ::core::ffi::c_void" };
             let cast = match t64 {
                 Ffi::Pointer { mutable: true, .. } => cast.replace("*const", "*mut"),
                 _ => cast.replace("*mut", "*const"),
             };
             if optional {
-                format!("match &{local} {{ Some(__dllgen_s) => {conv}(__dllgen_s) as {cast}, None => ::core::ptr::null_mut::<::core::ffi::c_void>() as {cast} }}")
+                format!(
+                    "match &{local} {{ Some(__dllgen_s) => {} as {cast}, None => ::core::ptr::null_mut::<::core::ffi::c_void>() as {cast} }}",
+                    call("__dllgen_s")
+                )
             } else {
-                format!("{conv}(&{local}) as {cast}")
+                format!("{} as {cast}", call(&format!("&{local}")))
+            }
+        }
+        // Bytes the library returns and keeps (sqlite3_column_blob): a copy kept as the text
+        // above is.
+        model::Return::Buffer { element, single: false, free_with: None, .. } if elem_size(element) == 1 => {
+            let optional = vf.ret.client_type.as_deref().is_some_and(|t| t.contains("Option<"));
+            let owner = owner(f, vf);
+            let cast = t64.rust();
+            if optional {
+                format!(
+                    "match &{local} {{ Some(__dllgen_b) => {P}::keep_bytes({owner}, __dllgen_b) as {cast}, None => ::core::ptr::null_mut::<u8>() as {cast} }}"
+                )
+            } else {
+                format!("{P}::keep_bytes({owner}, &{local}) as {cast}")
             }
         }
         model::Return::Handle { .. } => {
