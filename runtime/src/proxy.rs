@@ -76,6 +76,15 @@ pub fn elements(count: u64, bytes: bool, elem_size: u64, what: &str) -> Result<u
         .map_err(|_| refuse(what, format!("{n} elements is more than this process can address")))
 }
 
+/// The byte offset of element `n` of a buffer of `cap` elements of `elem_size` bytes, for
+/// a result that points into it (refused past its end).
+pub fn offset(n: usize, cap: usize, elem_size: u64, what: &str) -> Result<usize> {
+    if n > cap {
+        return Err(refuse(what, format!("a pointer to element {n} of a buffer of {cap}")));
+    }
+    Ok(n * elem_size as usize)
+}
+
 /// A count of `n` elements in `units`, as the caller's count type.
 pub fn units<T: TryFrom<u64>>(n: usize, bytes: bool, elem_size: u64, what: &str) -> Result<T> {
     let v = n as u64 * if bytes { elem_size } else { 1 };

@@ -134,6 +134,17 @@ int main(int argc, char **argv)
         printf("gzread %d same %d tail '%.*s'\n", m, m == 50013 && memcmp(back, in, 50000) == 0, 11, back + 50001);
         printf("gzeof %d", gzeof(f));
         printf(" gzclose %d\n", gzclose(f));
+        /* Lines back with gzgets: its result points into the caller's buffer. */
+        f = gzopen(argv[1], "wb");
+        gzputs(f, "first line\nsecond\n");
+        gzclose(f);
+        f = gzopen(argv[1], "rb");
+        char line[8];
+        for (int i = 0; i < 5; i++) {
+            char *l = gzgets(f, line, sizeof line);
+            printf("gzgets %s '%s'\n", l == line ? "buf" : l ? "other" : "NULL", l ? l : "");
+        }
+        gzclose(f);
     }
     free(in);
     free(c);

@@ -17,7 +17,6 @@
 //! - `get_crc_table`: a buffer result (not yet)
 //! - `gzdopen`: parameter `fd`: a file descriptor (not yet)
 //! - `gzfread`: a buffer filled as an expression says (not yet)
-//! - `gzgets`: a pointer into an output buffer (not yet)
 //! - `inflateBack`: parameter `strm`: a resident struct (not yet)
 //! - `inflateBackInit_`: parameter `window`: scratch memory (not yet)
 //! - `inflateGetHeader`: parameter `head`: a value the library keeps (not yet)
@@ -1337,6 +1336,43 @@ mod __dllgen {
                 match ::dllgen_runtime::proxy::failed(__dllgen_f, "gzgetc_", None) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
                     None => ::dllgen_runtime::proxy::abort("gzgetc_"),
+                }
+            }
+        }
+    }
+    /// Read and decompress bytes from file into buf, until len-1 characters are
+    /// read, or until a newline character is read and transferred to buf, or an
+    /// end-of-file condition is encountered.  If any characters are read or if len
+    /// is one, the string is terminated with a null character.  If no characters
+    /// are read due to an end-of-file or len is less than one, then the buffer is
+    /// left untouched.
+    ///
+    /// gzgets returns buf which is a null-terminated string, or it returns NULL
+    /// for end-of-file or in case of error.  If there was an error, the contents at
+    /// buf are indeterminate.
+    #[no_mangle]
+    pub unsafe extern "C" fn gzgets(
+        file: *mut ::core::ffi::c_void,
+        buf: *mut ::core::ffi::c_void,
+        len: i32,
+    ) -> *mut ::core::ffi::c_void {
+        let __dllgen_r = ::std::panic::catch_unwind(
+            ::std::panic::AssertUnwindSafe(|| unsafe {
+                __dllgen_body::gzgets(file, buf, len)
+            }),
+        );
+        match __dllgen_r.unwrap_or_else(|p| Err(::dllgen_runtime::proxy::panicked(p))) {
+            Ok(__dllgen_v) => __dllgen_v,
+            Err(__dllgen_f) => {
+                match ::dllgen_runtime::proxy::failed(
+                    __dllgen_f,
+                    "gzgets",
+                    Some(::dllgen_runtime::marshal::error::Code::Return),
+                ) {
+                    Some(__dllgen_l) => {
+                        __dllgen_l.ret as i32 as isize as *mut ::core::ffi::c_void
+                    }
+                    None => ::core::ptr::null_mut(),
                 }
             }
         }
@@ -3964,6 +4000,49 @@ mod __dllgen {
                     i32,
                     _,
                 >(__dllgen_ret, "`gzgetc_`'s result")?,
+            )
+        }
+        pub(super) unsafe fn gzgets(
+            file: *mut ::core::ffi::c_void,
+            buf: *mut ::core::ffi::c_void,
+            len: i32,
+        ) -> ::dllgen_runtime::proxy::Result<*mut ::core::ffi::c_void> {
+            let _: i32 = ::dllgen_runtime::proxy::narrow::<
+                i32,
+                _,
+            >(len, "`gzgets` parameter `len`")?;
+            let __dllgen_cap_buf: usize = ::dllgen_runtime::proxy::elements(
+                ::dllgen_runtime::proxy::count(len, "`gzgets` parameter `buf`")?,
+                false,
+                1,
+                "`gzgets` parameter `buf`",
+            )?;
+            let _ = ::dllgen_runtime::client::library_failure();
+            let (__dllgen_ret, __dllgen_a_buf) = __dllgen_client()
+                .gzgets(
+                    <__dllgen_c::GzFile as ::dllgen_runtime::marshal::handle::ClientHandle>::from_id(
+                        file as usize as u64,
+                    ),
+                    __dllgen_cap_buf,
+                )?;
+            let __dllgen_lf = ::dllgen_runtime::client::library_failure();
+            ::dllgen_runtime::proxy::copy_out_str(
+                buf as *mut u8,
+                __dllgen_cap_buf,
+                &__dllgen_a_buf,
+                "`gzgets` parameter `buf`",
+            )?;
+            if let Some(__dllgen_l) = __dllgen_lf {
+                return Err(::dllgen_runtime::proxy::Failure::Library(__dllgen_l));
+            }
+            Ok(
+                (buf as usize
+                    + ::dllgen_runtime::proxy::offset(
+                        __dllgen_ret,
+                        __dllgen_cap_buf,
+                        1,
+                        "`gzgets`'s result",
+                    )?) as *mut ::core::ffi::c_void,
             )
         }
         pub(super) unsafe fn gzoffset(

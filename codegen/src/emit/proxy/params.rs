@@ -611,7 +611,21 @@ pub(crate) fn ret(
             }
         }
         model::Return::Value { .. } => return Err("a struct result (not yet)".into()),
-        model::Return::Into { .. } => return Err("a pointer into an output buffer (not yet)".into()),
+        // A pointer into the caller's own out-buffer (gzgets returns `buf`): the offset the
+        // host sent, checked against the buffer.
+        model::Return::Into { param } => {
+            let Some(Kind::OutBuffer { element, .. }) =
+                f.params.iter().find(|p| p.name == *param).map(|p| &p.kind)
+            else {
+                return Err(format!("its result points into `{param}`, which is not an output buffer"));
+            };
+            format!(
+                "({} as usize + {P}::offset({local}, __dllgen_cap_{param}, {}, \"{what}\")?) as {}",
+                ident(param),
+                elem_size(element),
+                t64.rust()
+            )
+        }
         model::Return::Buffer { .. } => return Err("a buffer result (not yet)".into()),
     };
     Ok((ok, t64.library_result()))
