@@ -1,16 +1,10 @@
 /* Loads the demo library at run time from the path given (its own 64-bit build, or the
  * dllgen proxy) and resolves its functions by name, as a plugin host or a language
  * runtime does; tests/tests/proxy.rs requires the same output from both. */
+#include "plugin.h"
 #include <dlfcn.h>
-#include <stdint.h>
-#include <stdio.h>
 
-typedef int32_t (*add_fn)(int32_t, int32_t);
-typedef const char *(*version_fn)(void);
-typedef int (*open_fn)(const char *, void **);
-typedef int (*write_fn)(void *, const void *, uint32_t);
-typedef int (*read_fn)(void *, void *, uint32_t, uint32_t *);
-typedef void (*close_fn)(void *);
+static void *find(void *lib, const char *name) { return dlsym(lib, name); }
 
 int main(int argc, char **argv)
 {
@@ -19,23 +13,7 @@ int main(int argc, char **argv)
         printf("dlopen failed: %s\n", dlerror());
         return 1;
     }
-    add_fn add = (add_fn)dlsym(lib, "demo_add");
-    version_fn version = (version_fn)dlsym(lib, "demo_version");
-    open_fn open = (open_fn)dlsym(lib, "demo_open");
-    write_fn write = (write_fn)dlsym(lib, "demo_write");
-    read_fn read = (read_fn)dlsym(lib, "demo_read");
-    close_fn close = (close_fn)dlsym(lib, "demo_close");
-    printf("resolved %d\n", add && version && open && write && read && close);
-    printf("missing %s\n", dlsym(lib, "demo_no_such_function") ? "found" : "absent");
-    printf("add %d version %s\n", add(40, 2), version());
-    void *dev = NULL;
-    printf("open %d\n", open("sim1", &dev));
-    printf("write %d\n", write(dev, "plugin", 6));
-    char buf[16];
-    uint32_t got = 0;
-    int r = read(dev, buf, sizeof buf, &got);
-    printf("read %d %u %.*s\n", r, got, (int)got, buf);
-    close(dev);
+    use_demo(find, lib);
     printf("dlclose %d\n", dlclose(lib));
     return 0;
 }
