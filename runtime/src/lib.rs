@@ -26,7 +26,7 @@ pub mod wire;
 pub use host::{handles, native};
 pub use transport::shm;
 
-pub use client::{Client, Config, Error, HostPath, Pool, DEFAULT_LIVENESS};
+pub use client::{Backoff, Client, Config, Error, HostPath, Pool, DEFAULT_LIVENESS};
 pub use host::{callback, kept_begin, kept_callback, owner, CallContext, Library};
 pub use shm::ShmConfig;
 pub use wire::{Payload, Reader, Status, WireError, Writer};

@@ -677,3 +677,63 @@ fn a_stopped_listening_host_is_unresponsive() {
     host_process.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());
 }
+
+#[test]
+fn a_health_check_is_a_round_trip_through_the_host() {
+    let c = client();
+    assert!(c.health().is_ok(), "starts the host and answers");
+    let pid = c.host_pid().expect("running");
+    assert!(c.health().unwrap() < Duration::from_secs(5));
+    assert_eq!(c.host_pid(), Some(pid), "the same host: nothing was restarted");
+    assert_eq!(add(&c, 2, 3), Ok(5), "calls go on");
+}
+
+#[test]
+fn a_host_that_fails_to_start_is_retried_with_growing_waits() {
+    // A "host" that records each start and exits at once.
+    let dir = std::env::temp_dir().join(format!("dllgen-backoff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let starts = dir.join("starts");
+    let script = dir.join("host.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho start >> '{}'\nexit 1\n", starts.display())).unwrap();
+    let mut perms = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&script, perms).unwrap();
+    let count = || std::fs::read_to_string(&starts).map_or(0, |s| s.lines().count());
+    let backoff = dllgen_runtime::Backoff { first: Duration::from_millis(200), max: Duration::from_secs(1) };
+    let c = Client::new({
+        let mut config = Config::new(HostPath::Explicit(script.clone()), HASH);
+        config.start_backoff = Some(backoff);
+        config
+    });
+    let first = c.connect().unwrap_err().to_string();
+    assert!(!first.contains("attempt"), "the first failure as it is: {first}");
+    // Within the wait: refused at once with the same reason, the host not started again.
+    let e = c.connect().unwrap_err().to_string();
+    assert!(
+        e.contains("exit status: 1") && e.contains("(start attempt 1 failed; the next is tried in"),
+        "{e}"
+    );
+    assert_eq!(count(), 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let e = c.connect().unwrap_err().to_string();
+    assert_eq!(count(), 2, "tried again once the wait was over");
+    assert!(e.contains("start attempt 2 failed"), "{e}");
+    let ms: u64 =
+        e.split("tried in ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!((300..=500).contains(&ms), "twice the first wait, a quarter either way: {ms} ms");
+    // The waits double up to the limit.
+    assert_eq!(backoff.wait(1), Duration::from_millis(200));
+    assert_eq!(backoff.wait(3), Duration::from_millis(800));
+    assert_eq!(backoff.wait(9), Duration::from_secs(1));
+    // Without a back-off every call tries.
+    let c = Client::new({
+        let mut config = Config::new(HostPath::Explicit(script), HASH);
+        config.start_backoff = None;
+        config
+    });
+    let _ = c.connect();
+    let _ = c.connect();
+    assert_eq!(count(), 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -93,6 +93,81 @@ pub struct Config {
     /// the call returns them as if it succeeded, and [`library_failure`] says it did not.
     /// For the proxy library; the typed API's `Error::Library` is off then.
     pub results_on_failure: bool,
+    /// After a host that failed to start, how long calls fail at once (with the last
+    /// start's error and how many attempts were made) before the next start is tried.
+    /// `None`: every call tries again.
+    pub start_backoff: Option<Backoff>,
+}
+
+/// Retrying a host that fails to start: the first retry `first` after the failure, each
+/// next one after twice as long, at most `max`, each a random quarter shorter or longer
+/// (clients started together do not retry in step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The wait after the first failure.
+    pub first: Duration,
+    /// The longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { first: Duration::from_millis(100), max: Duration::from_secs(10) }
+    }
+}
+
+impl Backoff {
+    /// The wait after `failures` failed starts in a row (1 or more), before jitter.
+    pub fn wait(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(30);
+        self.first.saturating_mul(1 << doublings).min(self.max)
+    }
+
+    /// [`Backoff::wait`] with its jitter: within a quarter of it either way, never past
+    /// `max` by more than that quarter.
+    fn jittered(&self, failures: u32) -> Duration {
+        let w = self.wait(failures);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            ^ failures.wrapping_mul(0x9e37_79b9);
+        // A cheap mix of the clock's nanoseconds: a factor in [0.75, 1.25).
+        let mut x = nanos as u64 | 1;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let factor = 0.75 + (x % 1000) as f64 / 2000.0;
+        w.mul_f64(factor)
+    }
+}
+
+/// The call id of [`Client::health`]'s round trip: a function id no model has, which the
+/// host answers in step without the library.
+const HEALTH: u32 = u32::MAX - 2;
+
+/// Failed starts in a row, and when the next may be tried.
+#[derive(Default)]
+struct Starts {
+    failed: u32,
+    retry_at: Option<Instant>,
+    last: Option<Error>,
+}
+
+/// `e` saying how many starts failed and when the next is tried.
+fn after_attempts(e: Error, failed: u32, next: Option<Duration>) -> Error {
+    let more = match next {
+        Some(d) => format!(" (start attempt {failed} failed; the next is tried in {} ms)", d.as_millis()),
+        None => format!(" (start attempt {failed} failed)"),
+    };
+    match e {
+        Error::HostNotFound(m) => Error::HostNotFound(m + &more),
+        Error::Spawn(m) => Error::Spawn(m + &more),
+        Error::Refused(m) => Error::Refused(m + &more),
+        Error::HostCrashed(m) => Error::HostCrashed(m + &more),
+        Error::Protocol(m) => Error::Protocol(m + &more),
+        Error::Untrusted(m) => Error::Untrusted(m + &more),
+        other => other,
+    }
 }
 
 /// Runs kept callback `id` (its registration id first in the arguments) and writes its
@@ -115,6 +190,7 @@ impl Config {
             shm: Some(ShmConfig::default()),
             events: None,
             results_on_failure: false,
+            start_backoff: Some(Backoff::default()),
         }
     }
 }
@@ -499,6 +575,7 @@ impl Link<'_> {
 
 struct State {
     conn: Option<Connection>,
+    starts: Starts,
 }
 
 /// The client. Send + Sync: calls from many threads are serialized onto the host's one
@@ -551,7 +628,7 @@ impl Client {
             .then(|| Watch::start(config.timeout, config.liveness));
         Client {
             config,
-            state: Mutex::new(State { conn: None }),
+            state: Mutex::new(State { conn: None, starts: Starts::default() }),
             seq: AtomicU32::new(0),
             watch,
             kept: Arc::default(),
@@ -695,9 +772,53 @@ impl Client {
     pub fn connect(&self) -> Result<(), Error> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.conn.is_none() {
-            state.conn = Some(self.spawn()?);
+            state.conn = Some(self.start(&mut state.starts)?);
         }
         Ok(())
+    }
+
+    /// Whether the host answers: starts it when none runs (within the start back-off),
+    /// and runs one round trip through it that no library function sees. Returns how
+    /// long the round trip took.
+    pub fn health(&self) -> Result<Duration, Error> {
+        let t = Instant::now();
+        match self.call(HEALTH, |_| {}, |r| r.finish(), &mut crate::marshal::callback::none) {
+            // The host answers an id no function has with a refusal in step, from its own
+            // loop: the connection stays up (a broken one is dropped).
+            Err(Error::Protocol(_)) if self.connected() => Ok(t.elapsed()),
+            Ok(()) => Ok(t.elapsed()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn connected(&self) -> bool {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).conn.is_some()
+    }
+
+    /// A host started, within the start back-off: a start failed a moment ago is not
+    /// tried again until its wait is over (the call fails at once with why, how many
+    /// attempts failed and when the next is made).
+    fn start(&self, starts: &mut Starts) -> Result<Connection, Error> {
+        if let (Some(at), Some(last)) = (starts.retry_at, &starts.last) {
+            let now = Instant::now();
+            if now < at {
+                return Err(after_attempts(last.clone(), starts.failed, Some(at - now)));
+            }
+        }
+        match self.spawn() {
+            Ok(c) => {
+                *starts = Starts::default();
+                Ok(c)
+            }
+            Err(e) => {
+                starts.failed = starts.failed.saturating_add(1);
+                let wait = self.config.start_backoff.map(|b| b.jittered(starts.failed));
+                starts.retry_at = wait.map(|w| Instant::now() + w);
+                starts.last = Some(e.clone());
+                // The first failure is said as it is; later ones say how many there were.
+                Err(if starts.failed == 1 { e } else { after_attempts(e, starts.failed, wait) })
+            }
+        }
     }
 
     /// Calls function `id`: `args` writes the arguments, `decode` reads a successful
@@ -785,7 +906,8 @@ impl Client {
     ) -> Result<T, Error> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.conn.is_none() {
-            state.conn = Some(self.spawn()?);
+            let State { conn, starts } = &mut *state;
+            *conn = Some(self.start(starts)?);
         }
         let seq = self.next_seq();
         let conn = state.conn.as_mut().expect("connected above");
