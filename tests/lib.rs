@@ -69,7 +69,7 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
     // A process the child left behind may hold its pipes open (Wine's debugger, attached
     // to a crashed program): the output is not waited for past a moment after the child.
     let collect = |rx: std::sync::mpsc::Receiver<String>| {
-        rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| {
+        rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
             "(the output stayed open after the program ended: a process it left behind holds it)".into()
         })
     };

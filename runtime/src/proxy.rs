@@ -598,6 +598,13 @@ pub fn module_dir(addr: *const c_void) -> Vec<PathBuf> {
     imp::module_path(addr).and_then(|p| p.parent().map(PathBuf::from)).into_iter().collect()
 }
 
+/// Keeps the module containing `addr` loaded for the life of the process: once its client
+/// runs threads (the call watchdog, event readers), a `FreeLibrary` / `dlclose` by the
+/// program must not unmap the code they run.
+pub fn pin(addr: *const c_void) {
+    imp::pin(addr)
+}
+
 #[cfg(unix)]
 mod imp {
     use std::ffi::{c_char, c_int, c_void, CStr};
@@ -614,6 +621,26 @@ mod imp {
 
     extern "C" {
         fn dladdr(addr: *const c_void, info: *mut DlInfo) -> c_int;
+        fn dlopen(path: *const c_char, flags: c_int) -> *mut c_void;
+    }
+
+    /// RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE (glibc).
+    const PIN: c_int = 0x1 | 0x4 | 0x1000;
+
+    pub fn pin(addr: *const c_void) {
+        let mut info = DlInfo {
+            fname: std::ptr::null(),
+            fbase: std::ptr::null_mut(),
+            sname: std::ptr::null(),
+            saddr: std::ptr::null_mut(),
+        };
+        // SAFETY: dladdr fills `info`; dlopen with RTLD_NOLOAD only takes another reference
+        // to the module already loaded, marked never to be unloaded (the reference is kept).
+        unsafe {
+            if dladdr(addr, &mut info) != 0 && !info.fname.is_null() {
+                let _ = dlopen(info.fname, PIN);
+            }
+        }
     }
 
     pub fn module_path(addr: *const c_void) -> Option<PathBuf> {
@@ -649,6 +676,14 @@ mod imp {
 
     /// GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT.
     const FROM_ADDRESS: u32 = 0x4 | 0x2;
+    /// GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN.
+    const PIN: u32 = 0x4 | 0x1;
+
+    pub fn pin(addr: *const c_void) {
+        let mut module = std::ptr::null_mut();
+        // SAFETY: pins the module containing `addr` (it stays loaded until the process ends).
+        unsafe { GetModuleHandleExW(PIN, addr, &mut module) };
+    }
 
     pub fn module_path(addr: *const c_void) -> Option<PathBuf> {
         let mut module = std::ptr::null_mut();

@@ -19,5 +19,8 @@ int main(int argc, char **argv)
     }
     use_demo(find, lib);
     printf("unloaded %d\n", FreeLibrary(lib) != 0);
+    /* The proxy's client threads go on running its code: it must have stayed mapped. */
+    Sleep(1500);
+    printf("still running\n");
     return 0;
 }

@@ -58,6 +58,9 @@ mod __dllgen {
         static CLIENT: ::std::sync::OnceLock<__dllgen_c::KindsLinux> = ::std::sync::OnceLock::new();
         CLIENT
             .get_or_init(|| {
+                ::dllgen_runtime::proxy::pin(
+                    __dllgen_client as *const ::core::ffi::c_void,
+                );
                 let mut config = __dllgen_c::KindsLinux::config();
                 config.host = ::dllgen_runtime::HostPath::Search {
                     file_name: __dllgen_c::HOST_EXE.into(),
