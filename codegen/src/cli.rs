@@ -261,25 +261,26 @@ fn run_generate(
     runtime: Option<&Path>,
     accept_guesses: bool,
 ) -> ExitCode {
-    if let Err(message) = out_folder(out) {
-        return error(&message);
-    }
-    let checked = match crate::check::check(spec) {
-        Ok(c) => c,
-        Err(diags) => {
+    use crate::builder::GenerateError;
+    let files = match crate::builder::render(spec, out, runtime, accept_guesses) {
+        Ok(r) => {
+            for w in &r.warnings {
+                eprintln!("{w}");
+            }
+            r.files
+        }
+        Err(GenerateError::Usage(message)) => return error(&message),
+        Err(GenerateError::Problems(diags)) => {
             eprintln!("{diags}");
             let n = diags.0.len();
             eprintln!("dllgen: {n} problem{} found; nothing was generated", if n == 1 { "" } else { "s" });
             return ExitCode::from(1);
         }
-    };
-    if !checked.warnings.0.is_empty() {
-        eprintln!("{}", checked.warnings);
-    }
-    let guesses = unconfirmed(&checked.spec, accept_guesses);
-    if !guesses.0.is_empty() {
-        eprintln!("{guesses}");
-        if !accept_guesses {
+        Err(GenerateError::Guesses { warnings, guesses }) => {
+            for w in &warnings {
+                eprintln!("{w}");
+            }
+            eprintln!("{guesses}");
             let n = guesses.0.len();
             eprintln!(
                 "dllgen: {n} unconfirmed guess{} (lines marked `# review`); nothing was generated: review each line and remove its marker, or pass --accept-guesses",
@@ -287,16 +288,7 @@ fn run_generate(
             );
             return ExitCode::from(1);
         }
-    }
-    let runtime_path = match runtime_path(out, runtime) {
-        Ok(p) => p,
-        Err(message) => return error(&message),
-    };
-    let spec_file = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let proxy = proxy_input(&checked);
-    let files = match crate::emit::render(&checked.model, &spec_file, &runtime_path, proxy.as_ref()) {
-        Ok(f) => f,
-        Err(e) => {
+        Err(GenerateError::Emit(e) | GenerateError::Write(e)) => {
             eprintln!("dllgen: error: {e}");
             return ExitCode::from(1);
         }
@@ -335,7 +327,7 @@ fn run_generate(
 }
 
 /// `--out` must be a folder or not exist yet (it is created).
-fn out_folder(out: &Path) -> Result<(), String> {
+pub(crate) fn out_folder(out: &Path) -> Result<(), String> {
     match crate::input::stat(out) {
         Ok(meta) if meta.is_dir() => Ok(()),
         Ok(meta) => Err(format!("--out {} is {}, not a folder", out.display(), crate::input::kind(&meta))),
@@ -344,10 +336,9 @@ fn out_folder(out: &Path) -> Result<(), String> {
     }
 }
 
-/// The command that regenerates what `--check` found stale, ready to paste into a shell.
 /// What the proxy library is generated from, when the spec asks for one: the 64-bit
 /// header, the file name (the spec's, else the library's soname, else its file name).
-fn proxy_input(checked: &crate::check::Checked) -> Option<crate::emit::proxy::Input<'_>> {
+pub(crate) fn proxy_input(checked: &crate::check::Checked) -> Option<crate::emit::proxy::Input<'_>> {
     let spec = &checked.spec;
     let proxy = spec.proxy.as_ref()?;
     let header = checked.header64.as_ref()?;
@@ -389,6 +380,7 @@ fn proxy_input(checked: &crate::check::Checked) -> Option<crate::emit::proxy::In
     })
 }
 
+/// The command that regenerates what `--check` found stale, ready to paste into a shell.
 fn generate_command(spec: &Path, out: &Path, runtime: Option<&Path>) -> String {
     let mut words =
         vec!["dllgen".to_string(), "generate".into(), shell_word(spec), "--out".into(), shell_word(out)];
@@ -411,7 +403,7 @@ fn shell_word(path: &Path) -> String {
 }
 
 /// The runtime crate's path as the generated Cargo.toml files name it.
-fn runtime_path(out: &Path, runtime: Option<&Path>) -> Result<String, String> {
+pub(crate) fn runtime_path(out: &Path, runtime: Option<&Path>) -> Result<String, String> {
     if let Some(dir) = runtime.filter(|r| r.to_str().is_none()) {
         return Err(format!("--runtime {} is not UTF-8; a Cargo.toml cannot name it", dir.display()));
     }
@@ -427,7 +419,7 @@ fn runtime_path(out: &Path, runtime: Option<&Path>) -> Result<String, String> {
 }
 
 /// The spec's lines marked `# review`, as warnings (or errors, when they stop `generate`).
-fn unconfirmed(spec: &crate::spec::Spec, warning: bool) -> crate::diag::Diagnostics {
+pub(crate) fn unconfirmed(spec: &crate::spec::Spec, warning: bool) -> crate::diag::Diagnostics {
     let list = spec.unconfirmed.iter().map(|u| {
         let what = if u.line.is_empty() { String::new() } else { format!(" `{}`", u.line) };
         let why = if u.reason.is_empty() { String::new() } else { format!(" ({})", u.reason) };

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod binary;
+pub mod builder;
 pub mod check;
 pub mod cli;
 pub mod diag;
@@ -15,6 +16,8 @@ pub mod init;
 pub mod input;
 pub mod model;
 pub mod spec;
+
+pub use builder::{Builder, GenerateError};
 
 /// `*` and `?` globs.
 pub fn glob(pattern: &str, name: &str) -> bool {
