@@ -143,7 +143,7 @@ pub struct CText(Option<CString>);
 impl CText {
     /// A copy of `s`, up to any NUL inside it.
     pub fn new(s: Option<&str>) -> CText {
-        CText(s.map(|s| CString::new(s.split('\0').next().unwrap_or_default()).unwrap_or_default()))
+        CText(s.map(|s| CString::new(up_to_nul(s)).unwrap_or_default()))
     }
     /// The pointer the callback gets.
     pub fn as_ptr(&self) -> *const c_char {
@@ -443,10 +443,8 @@ fn kept() -> std::sync::MutexGuard<'static, std::collections::HashMap<Owner, Kep
     KEPT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `data` kept for `owner`: the address of its one copy.
-fn keep_bytes_raw(owner: Owner, data: Vec<u8>) -> *const u8 {
-    let mut all = kept();
-    let set = &mut all.entry(owner).or_default().bytes;
+/// `data` kept in `set`: the address of its one copy.
+fn keep_in<T: Eq + std::hash::Hash>(set: &mut std::collections::HashSet<Box<[T]>>, data: Vec<T>) -> *const T {
     if let Some(b) = set.get(data.as_slice()) {
         return b.as_ptr();
     }
@@ -456,12 +454,15 @@ fn keep_bytes_raw(owner: Owner, data: Vec<u8>) -> *const u8 {
     p
 }
 
+/// Text as C sees it: up to a NUL inside it, if any.
+fn up_to_nul(s: &str) -> &str {
+    s.split('\0').next().unwrap_or_default()
+}
+
 /// Text the library returns and keeps, for the caller to read: a NUL-terminated copy,
 /// valid until `owner` closes (text with a NUL inside ends there, as C sees it).
 pub fn keep_text(owner: Owner, s: &str) -> *const c_char {
-    let mut v = s.split('\0').next().unwrap_or_default().as_bytes().to_vec();
-    v.push(0);
-    keep_bytes_raw(owner, v).cast()
+    keep_bytes(owner, up_to_nul(s).as_bytes()).cast()
 }
 
 /// Bytes the library returns and keeps (a blob), valid until `owner` closes; a NUL after
@@ -469,7 +470,7 @@ pub fn keep_text(owner: Owner, s: &str) -> *const c_char {
 pub fn keep_bytes(owner: Owner, b: &[u8]) -> *const u8 {
     let mut v = b.to_vec();
     v.push(0);
-    keep_bytes_raw(owner, v)
+    keep_in(&mut kept().entry(owner).or_default().bytes, v)
 }
 
 /// UTF-16 text the library returns and keeps: a NUL-terminated copy, valid until `owner`
@@ -477,15 +478,7 @@ pub fn keep_bytes(owner: Owner, b: &[u8]) -> *const u8 {
 pub fn keep_text16(owner: Owner, s: &str) -> *const u16 {
     let mut v: Vec<u16> = s.encode_utf16().take_while(|u| *u != 0).collect();
     v.push(0);
-    let mut all = kept();
-    let set = &mut all.entry(owner).or_default().units;
-    if let Some(b) = set.get(v.as_slice()) {
-        return b.as_ptr();
-    }
-    let b = v.into_boxed_slice();
-    let p = b.as_ptr();
-    set.insert(b);
-    p
+    keep_in(&mut kept().entry(owner).or_default().units, v)
 }
 
 /// Lets go of what was kept for a handle when the caller closes it, as the library's
@@ -507,7 +500,7 @@ extern "C" {
 /// Text the caller frees (with the library's free function, which the proxy exports as
 /// the C runtime's `free`): a `malloc` copy with a NUL; NULL when out of memory.
 pub fn malloc_str(s: &str) -> *mut c_char {
-    let s = s.split('\0').next().unwrap_or_default();
+    let s = up_to_nul(s);
     // SAFETY: a fresh allocation of len + 1 bytes, filled before it is returned.
     unsafe {
         let p = malloc(s.len() + 1).cast::<u8>();

@@ -301,25 +301,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -512,25 +513,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Errno,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -594,21 +596,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -617,7 +614,13 @@ mod __dllgen {
                         &__dllgen_a_out,
                         "`demo_measure` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -757,21 +760,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -781,7 +779,13 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`demo_name` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -823,21 +827,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -846,7 +845,13 @@ mod __dllgen {
                         0,
                         __dllgen_a_out,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -917,21 +922,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -943,7 +943,13 @@ mod __dllgen {
                         ),
                         "`demo_read` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1018,21 +1024,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1041,7 +1042,13 @@ mod __dllgen {
                         &__dllgen_a_samples,
                         false,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1226,25 +1233,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

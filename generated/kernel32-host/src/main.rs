@@ -165,25 +165,26 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 1 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -240,21 +241,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::NullOr(&[0xffffffff]),
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -262,7 +258,13 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -333,21 +335,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::NullOr(&[0xffffffff]),
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -355,7 +352,13 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -398,25 +401,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -479,28 +483,29 @@ mod __dllgen {
                     if !__dllgen_a_lpBuffer.is_null() {
                         unsafe { (self.__dllgen_helper4_4)(__dllgen_a_lpBuffer) };
                     }
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(__dllgen_out, &__dllgen_a_lpBuffer_copy);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -613,21 +618,16 @@ mod __dllgen {
                         }
                         break (__dllgen_ret, __dllgen_codes.0, __dllgen_codes.1);
                     };
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -638,7 +638,13 @@ mod __dllgen {
                         ),
                         "`GetEnvironmentVariableW` parameter `lpBuffer`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -751,21 +757,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -775,7 +776,13 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`GetModuleFileNameW` parameter `lpFilename`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -848,21 +855,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -874,7 +876,13 @@ mod __dllgen {
                         ),
                         "`ReadFile` parameter `lpBuffer`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -928,25 +936,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -993,25 +1002,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1070,9 +1080,7 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Not(
@@ -1081,16 +1089,19 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1172,21 +1183,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::LastError,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1195,7 +1201,13 @@ mod __dllgen {
                         &__dllgen_a_lpNumberOfBytesWritten,
                         "`WriteFile` parameter `lpNumberOfBytesWritten`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

@@ -1787,25 +1787,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1852,25 +1853,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1923,25 +1925,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2022,21 +2025,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::host::handles::keep(
@@ -2046,7 +2044,13 @@ mod __dllgen {
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2079,21 +2083,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -2101,7 +2100,13 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2203,21 +2208,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
@@ -2238,7 +2238,13 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2302,21 +2308,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
@@ -2334,7 +2335,13 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2387,25 +2394,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2452,25 +2460,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2572,21 +2581,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
@@ -2607,7 +2611,13 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2654,25 +2664,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2778,21 +2789,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::handles::FirstOf::new(
@@ -2806,7 +2812,13 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::host::kept::hold(__dllgen_u_buf, __dllgen_a_buf);
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2865,21 +2877,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -2890,7 +2897,13 @@ mod __dllgen {
                         ),
                         "`kx_claim` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3087,25 +3100,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3328,25 +3342,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3411,25 +3426,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3503,25 +3519,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Errno,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3681,21 +3698,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -3703,7 +3715,13 @@ mod __dllgen {
                         1,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3917,25 +3935,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3993,21 +4012,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4016,7 +4030,13 @@ mod __dllgen {
                         &__dllgen_a_info,
                         "`kx_info_get` parameter `info`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4197,21 +4217,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4221,7 +4236,13 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`kx_label` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4286,21 +4307,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -4311,7 +4327,13 @@ mod __dllgen {
                         ),
                         "`kx_line` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4390,21 +4412,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::host::handles::keep(
@@ -4414,7 +4431,13 @@ mod __dllgen {
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4453,25 +4476,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4645,21 +4669,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -4670,7 +4689,13 @@ mod __dllgen {
                         ),
                         "`kx_name` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4700,21 +4725,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4723,7 +4743,13 @@ mod __dllgen {
                         1,
                         __dllgen_a_out,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4792,21 +4818,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4815,7 +4836,13 @@ mod __dllgen {
                         1,
                         __dllgen_a_out,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4896,25 +4923,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4974,21 +5002,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4997,7 +5020,13 @@ mod __dllgen {
                         &__dllgen_a_values,
                         false,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5219,21 +5248,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5245,7 +5269,13 @@ mod __dllgen {
                         ),
                         "`kx_pack` parameter `dst`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5322,25 +5352,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5411,21 +5442,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5437,7 +5463,13 @@ mod __dllgen {
                         ),
                         "`kx_read` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5670,25 +5702,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5737,21 +5770,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5760,7 +5788,13 @@ mod __dllgen {
                         &__dllgen_a_out,
                         "`kx_series_make` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5821,21 +5855,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5849,7 +5878,13 @@ mod __dllgen {
                         &__dllgen_a_chars,
                         "`kx_series_sum` parameter `chars`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5903,25 +5938,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5956,21 +5992,16 @@ mod __dllgen {
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
                     ::dllgen_runtime::host::resident::set_end(__dllgen_a_s.id(), None);
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5980,7 +6011,13 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6018,21 +6055,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6046,7 +6078,13 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6079,21 +6117,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6103,7 +6136,13 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6131,25 +6170,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6323,21 +6363,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6346,7 +6381,13 @@ mod __dllgen {
                         &__dllgen_a_out,
                         "`kx_sum_points` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6432,21 +6473,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6456,7 +6492,13 @@ mod __dllgen {
                         false,
                         "`kx_text_fill` parameter `req`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6484,25 +6526,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6622,21 +6665,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -6647,7 +6685,13 @@ mod __dllgen {
                         ),
                         "`kx_value_describe` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6692,21 +6736,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6715,7 +6754,13 @@ mod __dllgen {
                         &__dllgen_a_v,
                         "`kx_value_get` parameter `v`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6939,25 +6984,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -7034,25 +7080,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

@@ -1775,25 +1775,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1840,25 +1841,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1911,25 +1913,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2010,21 +2013,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::host::handles::keep(
@@ -2034,7 +2032,13 @@ mod __dllgen {
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2067,21 +2071,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -2089,7 +2088,13 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2191,21 +2196,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
@@ -2226,7 +2226,13 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2290,21 +2296,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
@@ -2322,7 +2323,13 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2375,25 +2382,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2440,25 +2448,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2560,21 +2569,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
@@ -2595,7 +2599,13 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_buf,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2642,25 +2652,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2766,21 +2777,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_buf = ::dllgen_runtime::host::handles::FirstOf::new(
@@ -2794,7 +2800,13 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::host::kept::hold(__dllgen_u_buf, __dllgen_a_buf);
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2853,21 +2865,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -2878,7 +2885,13 @@ mod __dllgen {
                         ),
                         "`kx_claim` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3075,25 +3088,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3316,25 +3330,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3399,25 +3414,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Zero,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3491,25 +3507,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Errno,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3669,21 +3686,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -3691,7 +3703,13 @@ mod __dllgen {
                         1,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3905,25 +3923,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3981,21 +4000,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4004,7 +4018,13 @@ mod __dllgen {
                         &__dllgen_a_info,
                         "`kx_info_get` parameter `info`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4185,21 +4205,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4209,7 +4224,13 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`kx_label` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4274,21 +4295,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -4299,7 +4315,13 @@ mod __dllgen {
                         ),
                         "`kx_line` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4378,21 +4400,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::host::handles::keep(
@@ -4402,7 +4419,13 @@ mod __dllgen {
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4441,25 +4464,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4633,21 +4657,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -4658,7 +4677,13 @@ mod __dllgen {
                         ),
                         "`kx_name` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4688,21 +4713,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4711,7 +4731,13 @@ mod __dllgen {
                         1,
                         __dllgen_a_out,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4780,21 +4806,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4803,7 +4824,13 @@ mod __dllgen {
                         1,
                         __dllgen_a_out,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4884,25 +4911,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4962,21 +4990,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4985,7 +5008,13 @@ mod __dllgen {
                         &__dllgen_a_values,
                         false,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5207,21 +5236,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5233,7 +5257,13 @@ mod __dllgen {
                         ),
                         "`kx_pack` parameter `dst`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5310,25 +5340,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5399,21 +5430,16 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5425,7 +5451,13 @@ mod __dllgen {
                         ),
                         "`kx_read` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5658,25 +5690,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5725,21 +5758,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5748,7 +5776,13 @@ mod __dllgen {
                         &__dllgen_a_out,
                         "`kx_series_make` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5809,21 +5843,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5837,7 +5866,13 @@ mod __dllgen {
                         &__dllgen_a_chars,
                         "`kx_series_sum` parameter `chars`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5891,25 +5926,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5944,21 +5980,16 @@ mod __dllgen {
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
                     ::dllgen_runtime::host::resident::set_end(__dllgen_a_s.id(), None);
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5968,7 +5999,13 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6006,21 +6043,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6034,7 +6066,13 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6067,21 +6105,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_s_after = __dllgen_a_s.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6091,7 +6124,13 @@ mod __dllgen {
                         &__dllgen_a_s_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6119,25 +6158,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6311,21 +6351,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6334,7 +6369,13 @@ mod __dllgen {
                         &__dllgen_a_out,
                         "`kx_sum_points` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6420,21 +6461,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6444,7 +6480,13 @@ mod __dllgen {
                         false,
                         "`kx_text_fill` parameter `req`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6472,25 +6514,26 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6610,21 +6653,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -6635,7 +6673,13 @@ mod __dllgen {
                         ),
                         "`kx_value_describe` parameter `out`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6680,21 +6724,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -6703,7 +6742,13 @@ mod __dllgen {
                         &__dllgen_a_v,
                         "`kx_value_get` parameter `v`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6927,25 +6972,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -7022,25 +7068,26 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

@@ -938,21 +938,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -964,7 +959,13 @@ mod __dllgen {
                         ),
                         "`compress` parameter `dest`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1045,21 +1046,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1071,7 +1067,13 @@ mod __dllgen {
                         ),
                         "`compress2` parameter `dest`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1519,21 +1521,16 @@ mod __dllgen {
                     );
                     let __dllgen_a_dest_after = __dllgen_a_dest.after();
                     let __dllgen_a_source_after = __dllgen_a_source.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     if __dllgen_failed.is_none() {
@@ -1562,7 +1559,13 @@ mod __dllgen {
                         &__dllgen_a_source_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1661,21 +1664,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1693,7 +1691,13 @@ mod __dllgen {
                         ),
                         "`deflateGetDictionary` parameter `dictionary`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1765,21 +1769,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1793,7 +1792,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1841,21 +1846,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1869,7 +1869,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -1919,21 +1925,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1943,7 +1944,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2003,21 +2010,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -2037,7 +2039,13 @@ mod __dllgen {
                         &__dllgen_a_bits,
                         "`deflatePending` parameter `bits`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2087,21 +2095,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -2111,7 +2114,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2144,21 +2153,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -2168,7 +2172,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2201,21 +2211,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -2225,7 +2230,13 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2285,21 +2296,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -2309,7 +2315,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2358,21 +2370,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::host::resident::keep_slot(
@@ -2387,7 +2394,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2449,21 +2462,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -2473,7 +2481,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2501,21 +2515,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_len = 256u64;
@@ -2525,7 +2534,13 @@ mod __dllgen {
                         >(__dllgen_out, __dllgen_ret, __dllgen_len, 4)
                     };
                     __dllgen_copied?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2578,25 +2593,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2684,25 +2700,26 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2749,25 +2766,26 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2814,25 +2832,26 @@ mod __dllgen {
                         0,
                         true,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -2920,21 +2939,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::descriptor::given(__dllgen_a_fd);
@@ -2943,7 +2957,13 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3100,25 +3120,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3427,21 +3448,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply_into(
@@ -3456,7 +3472,13 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
                         "`gzgets` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3503,25 +3525,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3568,25 +3591,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3632,21 +3656,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -3654,7 +3673,13 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3700,21 +3725,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
@@ -3722,7 +3742,13 @@ mod __dllgen {
                         0,
                         __dllgen_ret,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3824,25 +3850,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3910,21 +3937,16 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -3935,7 +3957,13 @@ mod __dllgen {
                         ),
                         "`gzread` parameter `buf`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -3982,25 +4010,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4059,25 +4088,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4136,25 +4166,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4213,25 +4244,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4278,25 +4310,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4343,25 +4376,26 @@ mod __dllgen {
                         0,
                         false,
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4696,21 +4730,16 @@ mod __dllgen {
                         __dllgen_a_strm.id(),
                         ::std::boxed::Box::new(__dllgen_a_window),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4724,7 +4753,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4802,21 +4837,16 @@ mod __dllgen {
                     );
                     let __dllgen_a_dest_after = __dllgen_a_dest.after();
                     let __dllgen_a_source_after = __dllgen_a_source.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     if __dllgen_failed.is_none() {
@@ -4845,7 +4875,13 @@ mod __dllgen {
                         &__dllgen_a_source_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -4944,21 +4980,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4976,7 +5007,13 @@ mod __dllgen {
                         ),
                         "`inflateGetDictionary` parameter `dictionary`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5025,21 +5062,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = false
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        false,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_a_head = ::dllgen_runtime::host::retained::keep_value(
@@ -5063,7 +5095,13 @@ mod __dllgen {
                         __dllgen_out,
                         __dllgen_a_head,
                     );
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5111,21 +5149,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5139,7 +5172,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5181,21 +5220,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5209,7 +5243,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5293,21 +5333,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5317,7 +5352,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5350,21 +5391,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5374,7 +5410,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5415,21 +5457,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5439,7 +5476,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5472,21 +5515,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5496,7 +5534,13 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5556,21 +5600,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5580,7 +5619,13 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5688,21 +5733,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5712,7 +5752,13 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5752,21 +5798,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5776,7 +5817,13 @@ mod __dllgen {
                         &__dllgen_a_arg0_after,
                         false,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5851,21 +5898,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5877,7 +5919,13 @@ mod __dllgen {
                         ),
                         "`uncompress` parameter `dest`",
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -5952,21 +6000,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -5983,7 +6026,13 @@ mod __dllgen {
                         __dllgen_a_sourceLen,
                         __dllgen_g_sourceLen,
                     )?;
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 83 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6016,21 +6065,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     unsafe {
@@ -6038,7 +6082,13 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 84 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
@@ -6089,21 +6139,16 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    let __dllgen_results = true
-                        && ::dllgen_runtime::host::results_on_failure();
-                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check(
+                    let __dllgen_failed = ::dllgen_runtime::marshal::error::check_call(
                         __dllgen_out,
                         __dllgen_ret,
                         ::dllgen_runtime::marshal::error::Rule::Null,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
-                        __dllgen_results,
+                        true,
                     );
-                    if let (Some(__dllgen_status), false) = (
-                        __dllgen_failed,
-                        __dllgen_results,
-                    ) {
+                    if let Some((__dllgen_status, false)) = __dllgen_failed {
                         return Ok(__dllgen_status);
                     }
                     unsafe {
@@ -6111,7 +6156,13 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
-                    Ok(__dllgen_failed.unwrap_or(::dllgen_runtime::Status::Ok))
+                    Ok(
+                        __dllgen_failed
+                            .map_or(
+                                ::dllgen_runtime::Status::Ok,
+                                |(__dllgen_status, _)| __dllgen_status,
+                            ),
+                    )
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }

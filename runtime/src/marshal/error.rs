@@ -177,6 +177,26 @@ pub fn check(
     Some(Status::LibraryError)
 }
 
+/// Host, right after a call of a function with an error rule: [`check`], the results
+/// following a failure when the function can send them (`failure_results`) and the call
+/// asked for them (the proxy library's). Returns the status and whether the results
+/// follow; what the call asked for is looked up only when it failed.
+pub fn check_call(
+    out: &mut Writer,
+    ret: impl Outcome,
+    rule: Rule<'_>,
+    code: Code,
+    errno: i32,
+    last_error: u32,
+    failure_results: bool,
+) -> Option<(Status, bool)> {
+    if !rule.failed(ret) {
+        return None;
+    }
+    let results = failure_results && crate::host::results_on_failure();
+    check(out, ret, rule, code, errno, last_error, results).map(|s| (s, results))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
