@@ -15,5 +15,16 @@ int main(void)
     printf("uncompress %d destLen %lu\n", r, (unsigned long)dlen);
     printf("message %s\n", dllgen_last_error_message());
     printf("crc32 %08lx\n", crc32(0, src, sizeof src));
+    /* A stream's input NULL with a count: refused, never advanced from NULL. */
+    z_stream s = {0};
+    printf("inflateInit %d\n", inflateInit(&s));
+    s.next_in = NULL;
+    s.avail_in = 5;
+    s.next_out = dst;
+    s.avail_out = sizeof dst;
+    r = inflate(&s, Z_NO_FLUSH);
+    printf("inflate %d next_in %s avail_in %u\n", r, s.next_in ? "moved" : "NULL", s.avail_in);
+    printf("message %s\n", dllgen_last_error_message());
+    printf("inflateEnd %d\n", inflateEnd(&s));
     return 0;
 }

@@ -372,6 +372,15 @@ fn a_64_bit_length_the_32_bit_library_cannot_take_is_refused_not_truncated() {
         out.stdout
     );
     assert!(out.stdout.contains("crc32 "), "later calls go on: {}", out.stdout);
+    // A resident stream's input NULL with a count is refused (Z_STREAM_ERROR, the spec's
+    // proxy_error), the stream left as it was.
+    assert!(out.stdout.contains("inflate -2 next_in NULL avail_in 5\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("`struct z_stream_s` field `next_in`: NULL with a length of 5"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("inflateEnd 0\n"), "{}", out.stdout);
 }
 
 #[test]

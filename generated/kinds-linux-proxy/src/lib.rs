@@ -2913,10 +2913,6 @@ mod __dllgen {
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let mut __dllgen_t_s = __dllgen_s::res_KxStream
                 .lend(s as usize, false, "`kx_stream_end` parameter `s`")?;
-            let __dllgen_sent_s = __dllgen_s::put_res_KxStream(
-                s as *const u8,
-                &mut __dllgen_t_s,
-            )?;
             __dllgen_t_s.end();
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().kx_stream_end(&mut __dllgen_t_s)?;
@@ -3472,10 +3468,11 @@ mod __dllgen {
                     1,
                     "`struct kx_stream` field `next_in`",
                 )?;
+                let __dllgen_p = (p.add(0usize) as *mut *const u8).read_unaligned();
                 let __dllgen_b = ::dllgen_runtime::proxy::slice(
-                        (p.add(0usize) as *mut *const u8).read_unaligned(),
+                        __dllgen_p,
                         __dllgen_n,
-                        true,
+                        false,
                         "`struct kx_stream` field `next_in`",
                     )?
                     .unwrap_or_default()

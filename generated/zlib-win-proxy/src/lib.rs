@@ -543,7 +543,7 @@ mod __dllgen {
             Err(__dllgen_f) => {
                 match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflate", None) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
-                    None => ::dllgen_runtime::proxy::abort("deflate"),
+                    None => -2i32,
                 }
             }
         }
@@ -634,7 +634,7 @@ mod __dllgen {
             Err(__dllgen_f) => {
                 match ::dllgen_runtime::proxy::failed(__dllgen_f, "deflateEnd", None) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
-                    None => ::dllgen_runtime::proxy::abort("deflateEnd"),
+                    None => -2i32,
                 }
             }
         }
@@ -1881,7 +1881,7 @@ mod __dllgen {
             Err(__dllgen_f) => {
                 match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflate", None) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
-                    None => ::dllgen_runtime::proxy::abort("inflate"),
+                    None => -2i32,
                 }
             }
         }
@@ -1983,7 +1983,7 @@ mod __dllgen {
             Err(__dllgen_f) => {
                 match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateEnd", None) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
-                    None => ::dllgen_runtime::proxy::abort("inflateEnd"),
+                    None => -2i32,
                 }
             }
         }
@@ -2304,7 +2304,7 @@ mod __dllgen {
             Err(__dllgen_f) => {
                 match ::dllgen_runtime::proxy::failed(__dllgen_f, "inflateSync", None) {
                     Some(__dllgen_l) => __dllgen_l.ret as i32,
-                    None => ::dllgen_runtime::proxy::abort("inflateSync"),
+                    None => -2i32,
                 }
             }
         }
@@ -3197,10 +3197,6 @@ mod __dllgen {
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
                 .lend(strm as usize, false, "`deflateEnd` parameter `strm`")?;
-            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
-                strm as *const u8,
-                &mut __dllgen_t_strm,
-            )?;
             __dllgen_t_strm.end();
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().deflateEnd(&mut __dllgen_t_strm)?;
@@ -4532,10 +4528,6 @@ mod __dllgen {
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
                 .lend(strm as usize, false, "`inflateBackEnd` parameter `strm`")?;
-            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
-                strm as *const u8,
-                &mut __dllgen_t_strm,
-            )?;
             __dllgen_t_strm.end();
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateBackEnd(&mut __dllgen_t_strm)?;
@@ -4626,10 +4618,6 @@ mod __dllgen {
         ) -> ::dllgen_runtime::proxy::Result<i32> {
             let mut __dllgen_t_strm = __dllgen_s::res_ZStreamS
                 .lend(strm as usize, false, "`inflateEnd` parameter `strm`")?;
-            let __dllgen_sent_strm = __dllgen_s::put_res_ZStreamS(
-                strm as *const u8,
-                &mut __dllgen_t_strm,
-            )?;
             __dllgen_t_strm.end();
             let _ = ::dllgen_runtime::client::library_failure();
             let __dllgen_ret = __dllgen_client().inflateEnd(&mut __dllgen_t_strm)?;
@@ -5347,10 +5335,11 @@ mod __dllgen {
                     1,
                     "`struct z_stream_s` field `next_in`",
                 )?;
+                let __dllgen_p = (p.add(0usize) as *mut *const u8).read_unaligned();
                 let __dllgen_b = ::dllgen_runtime::proxy::slice(
-                        (p.add(0usize) as *mut *const u8).read_unaligned(),
+                        __dllgen_p,
                         __dllgen_n,
-                        true,
+                        false,
                         "`struct z_stream_s` field `next_in`",
                     )?
                     .unwrap_or_default()

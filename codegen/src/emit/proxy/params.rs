@@ -66,22 +66,17 @@ fn rust32(s: &Scalar) -> String {
 
 /// `v` (of the caller's type `t64`) as the typed client's `s`: narrowed with a check.
 fn narrow(v: &str, t64: &Ffi, s: &Scalar, what: &str) -> Result<String, String> {
-    let r32 = rust32(s);
-    match t64 {
-        Ffi::Scalar { rust, float, .. } if *float || rust == "bool" || r32 == "bool" => {
-            if *rust == r32 {
-                Ok(v.to_string())
-            } else {
-                Err(format!("its 64-bit type `{rust}` is not the library's `{r32}`"))
-            }
-        }
-        Ffi::Scalar { .. } => Ok(format!("{P}::narrow::<{r32}, _>({v}, \"{what}\")?")),
-        _ => Err("a number on one side, not on the other".into()),
-    }
+    convert(v, t64, s, what, true)
 }
 
 /// The typed client's `v` (of `s`) as the caller's type `t64`.
 fn widen(v: &str, s: &Scalar, t64: &Ffi, what: &str) -> Result<String, String> {
+    convert(v, t64, s, what, false)
+}
+
+/// A checked conversion between the caller's scalar type `t64` and the library's `s`:
+/// towards the library (`narrow`) or back. Floats and bools must be the same type.
+fn convert(v: &str, t64: &Ffi, s: &Scalar, what: &str, to_library: bool) -> Result<String, String> {
     let r32 = rust32(s);
     match t64 {
         Ffi::Scalar { rust, float, .. } if *float || rust == "bool" || r32 == "bool" => {
@@ -91,9 +86,15 @@ fn widen(v: &str, s: &Scalar, t64: &Ffi, what: &str) -> Result<String, String> {
                 Err(format!("its 64-bit type `{rust}` is not the library's `{r32}`"))
             }
         }
+        Ffi::Scalar { .. } if to_library => Ok(format!("{P}::narrow::<{r32}, _>({v}, \"{what}\")?")),
         Ffi::Scalar { rust, .. } => Ok(format!("{P}::widen::<{rust}, _>({v}, \"{what}\")?")),
         _ => Err("a number on one side, not on the other".into()),
     }
+}
+
+/// Whether a client type (an output's, a result's) is an `Option`.
+fn is_option(t: &str) -> bool {
+    t.contains("Option<")
 }
 
 /// The scalar `value` is, if it is one.
@@ -117,12 +118,27 @@ fn pointee(at: &At<'_, '_>, t64: &Ffi) -> Result<Ffi, String> {
 /// Elements a buffer of `element` can cross as without conversion: the same scalar on
 /// both sides (`void *` data as bytes).
 fn same_elements(at: &At<'_, '_>, t64: &Ffi, element: &Value) -> Result<String, String> {
+    same_bits(at.h, t64, element)
+}
+
+/// [`same_elements`] for any 64-bit pointer type `t64` of header `h` (struct fields too).
+pub(crate) fn same_bits(h: &Header, t64: &Ffi, element: &Value) -> Result<String, String> {
     let s = scalar(element).ok_or("a buffer of structs (not yet)")?;
     let r32 = rust32(s);
-    if let Ffi::Pointer { pointee: header::CType::Void, .. } = t64 {
-        return if r32 == "u8" || r32 == "i8" { Ok(r32) } else { Err("a `void *` buffer of numbers".into()) };
-    }
-    match pointee(at, t64)? {
+    let pointee = match t64 {
+        Ffi::Pointer { pointee: header::CType::Void, .. } => {
+            return if r32 == "u8" || r32 == "i8" {
+                Ok(r32)
+            } else {
+                Err("a `void *` buffer of numbers".into())
+            };
+        }
+        Ffi::Pointer { pointee, .. } => {
+            ctype::scalar_pointee(h, pointee).ok_or("not a pointer to a number on 64 bits")?
+        }
+        _ => return Err("not a pointer on 64 bits".into()),
+    };
+    match pointee {
         Ffi::Scalar { rust, .. } if rust == r32 => Ok(r32),
         // Integers of one size and another signedness (`char` is signed on x86_64, text
         // bytes are `u8`): the same bits in memory.
@@ -167,7 +183,7 @@ fn bytes(u: Units) -> bool {
 }
 
 /// Element size of a buffer element on the library's side.
-fn elem_size(element: &Value) -> u64 {
+pub(crate) fn elem_size(element: &Value) -> u64 {
     match element {
         Value::Scalar {
             scalar: Scalar::Int { bytes, .. } | Scalar::Enum { bytes, .. } | Scalar::Float { bytes },
@@ -308,7 +324,7 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
         // caller frees with the library's free function, or one kept for the process.
         Kind::OutString { encoding: Encoding::Utf8 | Encoding::Ansi, free_with, len: None } => {
             let out = at.output()?;
-            let optional = at.vf.params[at.index].output.as_ref().is_some_and(|(t, _)| t.contains("Option<"));
+            let optional = at.vf.params[at.index].output.as_ref().is_some_and(|(t, _)| is_option(t));
             let copy = match free_with {
                 Some(free) => {
                     at.frees.insert(free.name.clone());
@@ -382,8 +398,13 @@ pub(crate) fn param(mut at: At<'_, '_>, t64: &Ffi, b: &mut Body) -> Result<(), S
             b.before.push(format!(
                 "let mut {typed} = __dllgen_s::{table}.lend({raw} as usize, {new}, \"{what}\")?;"
             ));
-            b.before
-                .push(format!("let {sent} = __dllgen_s::{}({raw} as *const u8, &mut {typed})?;", conv.put));
+            // An end function only frees the stream: its buffers are not read (nor written back).
+            if !ends {
+                b.before.push(format!(
+                    "let {sent} = __dllgen_s::{}({raw} as *const u8, &mut {typed})?;",
+                    conv.put
+                ));
+            }
             if new || ends {
                 // Let go of unless the set-up succeeds; an end function always ends it.
                 b.before.push(format!("{typed}.end();"));
@@ -560,7 +581,7 @@ pub(crate) fn ret(
             return Err("a UTF-16 result the caller frees (not yet)".into())
         }
         model::Return::String { encoding, free_with } => {
-            let optional = vf.ret.client_type.as_deref().is_some_and(|t| t.contains("Option<"));
+            let optional = vf.ret.client_type.as_deref().is_some_and(is_option);
             let owner = owner(f, vf);
             // A copy the caller frees, or one kept until the owner closes.
             let call = |arg: &str| match (free_with, encoding) {
@@ -589,7 +610,7 @@ pub(crate) fn ret(
         // Bytes the library returns and keeps (sqlite3_column_blob): a copy kept as the text
         // above is.
         model::Return::Buffer { element, single: false, free_with: None, .. } if elem_size(element) == 1 => {
-            let optional = vf.ret.client_type.as_deref().is_some_and(|t| t.contains("Option<"));
+            let optional = vf.ret.client_type.as_deref().is_some_and(is_option);
             let owner = owner(f, vf);
             let cast = t64.rust();
             if optional {
@@ -601,7 +622,7 @@ pub(crate) fn ret(
             }
         }
         model::Return::Handle { .. } => {
-            let optional = vf.ret.client_type.as_deref().is_some_and(|t| t.contains("Option<"));
+            let optional = vf.ret.client_type.as_deref().is_some_and(is_option);
             let id = "::dllgen_runtime::marshal::handle::ClientHandle::id";
             let cast = t64.rust();
             if optional {

@@ -146,6 +146,17 @@ impl Structs<'_> {
         let at64 = |f: &str| -> Result<(Ffi, u64), String> {
             fields64.get(f).cloned().ok_or_else(|| format!("no field `{f}` on 64 bits"))
         };
+        // A buffer field's elements (the same bits on both sides), their size, and its count
+        // field's 64-bit type and offset.
+        let counted = |f: &model::StructField, t64: &Ffi, element: &Value, count: &str| {
+            let elem = super::params::same_bits(self.h, t64, element)
+                .map_err(|e| format!("field `{}`: {e}", f.name))?;
+            let (c64, coff) = at64(count)?;
+            let Ffi::Scalar { rust: c, .. } = c64 else {
+                return Err(format!("field `{count}` is not a number on 64 bits"));
+            };
+            Ok::<_, String>((elem, super::params::elem_size(element), c, coff))
+        };
         let (mut puts, mut gets) = (Vec::new(), Vec::new());
         let mut sent = 0usize;
         for f in &s.fields {
@@ -155,20 +166,16 @@ impl Structs<'_> {
             match (&f.ty, vf.map(|x| &x.kind)) {
                 (FieldType::Buffer { element, len, optional }, Some(FieldKind::Buffer { .. })) => {
                     let field = &vf.map(|x| x.name.clone()).unwrap_or_default();
-                    let (elem, size) = byte_elements(self.h, &t64, element).ok_or_else(|| {
-                        format!("field `{}`: a buffer of numbers of one size on both sides (so far)", f.name)
-                    })?;
-                    let (c64, coff) = at64(len)?;
-                    let Ffi::Scalar { rust: c, .. } = &c64 else {
-                        return Err(format!("field `{len}` is not a number on 64 bits"));
-                    };
+                    let (elem, size, c, coff) = counted(f, &t64, element, len)?;
                     let ptr = format!("(p.add({off}usize) as *mut *const {elem})");
                     let count = format!("(p.add({coff}usize) as *mut {c})");
+                    // NULL with a count is refused (the pointer would be advanced from it).
                     puts.push(format!(
                         "let __dllgen_n = {P}::elements({P}::count({count}.read_unaligned(), \"{what}\")?, false, 1, \"{what}\")?;\n\
-                         let __dllgen_b = {P}::slice({ptr}.read_unaligned(), __dllgen_n, true, \"{what}\")?.unwrap_or_default().to_vec();\n\
+                         let __dllgen_p = {ptr}.read_unaligned();\n\
+                         let __dllgen_b = {P}::slice(__dllgen_p, __dllgen_n, false, \"{what}\")?.unwrap_or_default().to_vec();\n\
                          v.{field} = {};\nsent.push(__dllgen_n);",
-                        if *optional { "Some(__dllgen_b)" } else { "__dllgen_b" }
+                        if *optional { "(!__dllgen_p.is_null()).then_some(__dllgen_b)" } else { "__dllgen_b" }
                     ));
                     let left = if *optional {
                         format!("v.{field}.as_ref().map_or(0, |b| b.len())")
@@ -186,13 +193,7 @@ impl Structs<'_> {
                 }
                 (FieldType::OutBuffer { element, capacity, .. }, Some(FieldKind::OutBuffer { .. })) => {
                     let field = &vf.map(|x| x.name.clone()).unwrap_or_default();
-                    let (elem, size) = byte_elements(self.h, &t64, element).ok_or_else(|| {
-                        format!("field `{}`: a buffer of numbers of one size on both sides (so far)", f.name)
-                    })?;
-                    let (c64, coff) = at64(capacity)?;
-                    let Ffi::Scalar { rust: c, .. } = &c64 else {
-                        return Err(format!("field `{capacity}` is not a number on 64 bits"));
-                    };
+                    let (elem, size, c, coff) = counted(f, &t64, element, capacity)?;
                     let ptr = format!("(p.add({off}usize) as *mut *mut {elem})");
                     puts.push(format!(
                         "sent.push({P}::elements({P}::count((p.add({coff}usize) as *const {c}).read_unaligned(), \"{what}\")?, false, 1, \"{what}\")?);"
@@ -264,20 +265,6 @@ impl Structs<'_> {
             gets.join("\n")
         );
         Ok(StructConv { get: format!("get_res_{id}"), put: format!("put_res_{id}"), code })
-    }
-}
-
-/// The element type of a buffer field crossing as is: the same integer size on both
-/// sides (`Bytef *` is `u8`), and its size.
-fn byte_elements(h: &Header, t64: &Ffi, element: &Value) -> Option<(String, u64)> {
-    let Value::Scalar { scalar } = element else { return None };
-    let r32 = crate::emit::view::scalar(scalar).0;
-    let Ffi::Pointer { pointee, .. } = t64 else { return None };
-    match ctype::ffi(h, pointee) {
-        Ok(Ffi::Scalar { rust, float: false, .. }) if rust[1..] == r32[1..] && rust != "bool" => {
-            Some((r32.clone(), r32[1..].parse::<u64>().ok()? / 8))
-        }
-        _ => None,
     }
 }
 
