@@ -21,6 +21,11 @@ for target in i686-unknown-linux-gnu i686-pc-windows-gnu x86_64-pc-windows-gnu; 
 done
 # The Windows proxy libraries (64-bit DLLs).
 cargo clippy --quiet --target x86_64-pc-windows-gnu -p demo-win-proxy -p zlib-win-proxy -- -D warnings
+echo "== cargo package"
+# dllgen and its runtime as crates.io would get them: templates and the runtime's source
+# inside the dllgen package (codegen/templates and codegen/runtime-src are links), each
+# built from its unpacked archive.
+cargo package --quiet --offline --allow-dirty --target-dir target/rig -p dllgen-runtime -p dllgen
 echo "== cargo test"
 log=$(mktemp)
 cargo test --workspace 2>&1 | tee "$log"

@@ -63,8 +63,9 @@ pub struct Rendered {
     pub inputs: Vec<PathBuf>,
 }
 
-/// Checks `spec` and renders the crates for the folder `out` (runtime crate at `runtime`,
-/// else this checkout's). Nothing is written.
+/// Checks `spec` and renders the crates for the folder `out`, with the runtime crate
+/// written beside them, or, given `runtime`, that runtime crate named instead. Nothing is
+/// written.
 pub fn render(
     spec: &Path,
     out: &Path,
@@ -84,11 +85,17 @@ pub fn render(
         }
         warnings.push(guesses);
     }
-    let runtime_path = crate::cli::runtime_path(out, runtime).map_err(GenerateError::Usage)?;
+    let runtime_path = match runtime {
+        Some(dir) => crate::cli::runtime_path(out, dir).map_err(GenerateError::Usage)?,
+        None => format!("../{}", crate::emit::RUNTIME_DIR),
+    };
     let spec_file = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let proxy = crate::cli::proxy_input(&checked);
-    let files = crate::emit::render(&checked.model, &spec_file, &runtime_path, proxy.as_ref())
+    let mut files = crate::emit::render(&checked.model, &spec_file, &runtime_path, proxy.as_ref())
         .map_err(GenerateError::Emit)?;
+    if runtime.is_none() {
+        files.extend(crate::emit::runtime_crate());
+    }
     let mut inputs = vec![spec.to_path_buf()];
     inputs.extend(checked.spec.headers.iter().map(|h| h.value.clone()));
     inputs.push(checked.spec.library.value.clone());
@@ -120,7 +127,8 @@ impl Builder {
         self
     }
 
-    /// The runtime crate's folder, as the generated `Cargo.toml` files name it.
+    /// Name this runtime crate's folder in the generated `Cargo.toml` files (relative: to
+    /// each crate), instead of writing the runtime beside them (`dllgen-runtime/`).
     pub fn runtime(mut self, dir: impl Into<PathBuf>) -> Builder {
         self.runtime = Some(dir.into());
         self

@@ -26,8 +26,9 @@ enum Command {
         /// Write nothing; exit 1 with the stale files listed when the output differs.
         #[arg(long)]
         check: bool,
-        /// The runtime crate's folder, as the generated Cargo.toml files should name it
-        /// (default: this dllgen's own runtime, as a path relative to each crate).
+        /// Name this runtime crate in the generated Cargo.toml files (a relative path is
+        /// taken relative to each crate) instead of writing dllgen's runtime beside them
+        /// into `dllgen-runtime/` (the default).
         #[arg(long, value_name = "DIR")]
         runtime: Option<PathBuf>,
         /// Generate even from lines marked `# review` (guesses `dllgen init` made that
@@ -402,17 +403,15 @@ fn shell_word(path: &Path) -> String {
     }
 }
 
-/// The runtime crate's path as the generated Cargo.toml files name it.
-pub(crate) fn runtime_path(out: &Path, runtime: Option<&Path>) -> Result<String, String> {
-    if let Some(dir) = runtime.filter(|r| r.to_str().is_none()) {
-        return Err(format!("--runtime {} is not UTF-8; a Cargo.toml cannot name it", dir.display()));
+/// The runtime crate's path as the generated Cargo.toml files name it: relative paths
+/// as given (relative to each crate), absolute ones made relative.
+pub(crate) fn runtime_path(out: &Path, runtime_dir: &Path) -> Result<String, String> {
+    if runtime_dir.to_str().is_none() {
+        return Err(format!("--runtime {} is not UTF-8; a Cargo.toml cannot name it", runtime_dir.display()));
     }
-    let runtime_dir = runtime
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime"));
     // Each generated crate sits one folder below `out`.
-    Ok(if runtime_dir.is_absolute() || runtime.is_none() {
-        relative_to(&out.join("crate"), &runtime_dir)
+    Ok(if runtime_dir.is_absolute() {
+        relative_to(&out.join("crate"), runtime_dir)
     } else {
         runtime_dir.display().to_string()
     })

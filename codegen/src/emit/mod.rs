@@ -18,72 +18,101 @@ use std::path::{Path, PathBuf};
 
 /// Templates, compiled into the binary (the folder is the source of truth).
 const TEMPLATES: &[(&str, &str)] = &[
-    ("host_cargo", include_str!("../../../templates/host_cargo.toml.hbs")),
-    ("host_main", include_str!("../../../templates/host_main.rs.hbs")),
-    ("client_cargo", include_str!("../../../templates/client_cargo.toml.hbs")),
-    ("client_lib", include_str!("../../../templates/client_lib.rs.hbs")),
-    ("proxy_cargo", include_str!("../../../templates/proxy_cargo.toml.hbs")),
-    ("proxy_build", include_str!("../../../templates/proxy_build.rs.hbs")),
-    ("proxy_lib", include_str!("../../../templates/proxy_lib.rs.hbs")),
+    ("host_cargo", include_str!("../../templates/host_cargo.toml.hbs")),
+    ("host_main", include_str!("../../templates/host_main.rs.hbs")),
+    ("client_cargo", include_str!("../../templates/client_cargo.toml.hbs")),
+    ("client_lib", include_str!("../../templates/client_lib.rs.hbs")),
+    ("client_build", include_str!("../../templates/client_build.rs.hbs")),
+    ("proxy_cargo", include_str!("../../templates/proxy_cargo.toml.hbs")),
+    ("proxy_build", include_str!("../../templates/proxy_build.rs.hbs")),
+    ("proxy_lib", include_str!("../../templates/proxy_lib.rs.hbs")),
     // One partial per kind (selected by the view variant's name), and per field kind.
-    ("callback", include_str!("../../../templates/kinds/callback.hbs")),
-    ("destroy", include_str!("../../../templates/kinds/destroy.hbs")),
-    ("descriptor", include_str!("../../../templates/kinds/descriptor.hbs")),
-    ("retain_until", include_str!("../../../templates/kinds/retain_until.hbs")),
-    ("retain_keep", include_str!("../../../templates/kinds/retain_keep.hbs")),
-    ("retained_holds", include_str!("../../../templates/kinds/retained_holds.hbs")),
-    ("cb_handle", include_str!("../../../templates/kinds/cb_handle.hbs")),
-    ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
-    ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),
-    ("cb_in", include_str!("../../../templates/kinds/cb_in.hbs")),
-    ("cb_buffer", include_str!("../../../templates/kinds/cb_buffer.hbs")),
-    ("cb_handles", include_str!("../../../templates/kinds/cb_handles.hbs")),
-    ("cb_out", include_str!("../../../templates/kinds/cb_out.hbs")),
-    ("cb_user_data", include_str!("../../../templates/kinds/cb_user_data.hbs")),
-    ("cb_value", include_str!("../../../templates/kinds/cb_value.hbs")),
-    ("fixed", include_str!("../../../templates/kinds/fixed.hbs")),
-    ("handle", include_str!("../../../templates/kinds/handle.hbs")),
-    ("in", include_str!("../../../templates/kinds/in.hbs")),
-    ("in_buffer", include_str!("../../../templates/kinds/in_buffer.hbs")),
-    ("in_string", include_str!("../../../templates/kinds/in_string.hbs")),
-    ("in_strings", include_str!("../../../templates/kinds/in_strings.hbs")),
-    ("in_handles", include_str!("../../../templates/kinds/in_handles.hbs")),
-    ("out_into", include_str!("../../../templates/kinds/out_into.hbs")),
-    ("inout", include_str!("../../../templates/kinds/inout.hbs")),
-    ("resident", include_str!("../../../templates/kinds/resident.hbs")),
-    ("scratch", include_str!("../../../templates/kinds/scratch.hbs")),
-    ("cb_provide", include_str!("../../../templates/kinds/cb_provide.hbs")),
-    ("inout_buffer", include_str!("../../../templates/kinds/inout_buffer.hbs")),
-    ("inout_length", include_str!("../../../templates/kinds/inout_length.hbs")),
-    ("length", include_str!("../../../templates/kinds/length.hbs")),
-    ("out", include_str!("../../../templates/kinds/out.hbs")),
-    ("out_buffer", include_str!("../../../templates/kinds/out_buffer.hbs")),
-    ("out_handle", include_str!("../../../templates/kinds/out_handle.hbs")),
-    ("out_length", include_str!("../../../templates/kinds/out_length.hbs")),
-    ("out_string", include_str!("../../../templates/kinds/out_string.hbs")),
-    ("out_strings", include_str!("../../../templates/kinds/out_strings.hbs")),
-    ("ret_buffer", include_str!("../../../templates/kinds/ret_buffer.hbs")),
-    ("ret_count", include_str!("../../../templates/kinds/ret_count.hbs")),
-    ("ret_handle", include_str!("../../../templates/kinds/ret_handle.hbs")),
-    ("ret_into", include_str!("../../../templates/kinds/ret_into.hbs")),
-    ("ret_string", include_str!("../../../templates/kinds/ret_string.hbs")),
-    ("ret_value", include_str!("../../../templates/kinds/ret_value.hbs")),
-    ("ret_void", include_str!("../../../templates/kinds/ret_void.hbs")),
-    ("user_data", include_str!("../../../templates/kinds/user_data.hbs")),
-    ("value", include_str!("../../../templates/kinds/value.hbs")),
-    ("field_bits", include_str!("../../../templates/fields/field_bits.hbs")),
-    ("field_handle", include_str!("../../../templates/fields/field_handle.hbs")),
-    ("field_raw", include_str!("../../../templates/fields/field_raw.hbs")),
-    ("field_buffer", include_str!("../../../templates/fields/field_buffer.hbs")),
-    ("field_length", include_str!("../../../templates/fields/field_length.hbs")),
-    ("field_pointee", include_str!("../../../templates/fields/field_pointee.hbs")),
-    ("field_union", include_str!("../../../templates/fields/field_union.hbs")),
-    ("field_flexible", include_str!("../../../templates/fields/field_flexible.hbs")),
-    ("field_out_buffer", include_str!("../../../templates/fields/field_out_buffer.hbs")),
-    ("field_opaque", include_str!("../../../templates/fields/field_opaque.hbs")),
-    ("field_string", include_str!("../../../templates/fields/field_string.hbs")),
-    ("field_value", include_str!("../../../templates/fields/field_value.hbs")),
+    ("callback", include_str!("../../templates/kinds/callback.hbs")),
+    ("destroy", include_str!("../../templates/kinds/destroy.hbs")),
+    ("descriptor", include_str!("../../templates/kinds/descriptor.hbs")),
+    ("retain_until", include_str!("../../templates/kinds/retain_until.hbs")),
+    ("retain_keep", include_str!("../../templates/kinds/retain_keep.hbs")),
+    ("retained_holds", include_str!("../../templates/kinds/retained_holds.hbs")),
+    ("cb_handle", include_str!("../../templates/kinds/cb_handle.hbs")),
+    ("cb_string", include_str!("../../templates/kinds/cb_string.hbs")),
+    ("cb_strings", include_str!("../../templates/kinds/cb_strings.hbs")),
+    ("cb_in", include_str!("../../templates/kinds/cb_in.hbs")),
+    ("cb_buffer", include_str!("../../templates/kinds/cb_buffer.hbs")),
+    ("cb_handles", include_str!("../../templates/kinds/cb_handles.hbs")),
+    ("cb_out", include_str!("../../templates/kinds/cb_out.hbs")),
+    ("cb_user_data", include_str!("../../templates/kinds/cb_user_data.hbs")),
+    ("cb_value", include_str!("../../templates/kinds/cb_value.hbs")),
+    ("fixed", include_str!("../../templates/kinds/fixed.hbs")),
+    ("handle", include_str!("../../templates/kinds/handle.hbs")),
+    ("in", include_str!("../../templates/kinds/in.hbs")),
+    ("in_buffer", include_str!("../../templates/kinds/in_buffer.hbs")),
+    ("in_string", include_str!("../../templates/kinds/in_string.hbs")),
+    ("in_strings", include_str!("../../templates/kinds/in_strings.hbs")),
+    ("in_handles", include_str!("../../templates/kinds/in_handles.hbs")),
+    ("out_into", include_str!("../../templates/kinds/out_into.hbs")),
+    ("inout", include_str!("../../templates/kinds/inout.hbs")),
+    ("resident", include_str!("../../templates/kinds/resident.hbs")),
+    ("scratch", include_str!("../../templates/kinds/scratch.hbs")),
+    ("cb_provide", include_str!("../../templates/kinds/cb_provide.hbs")),
+    ("inout_buffer", include_str!("../../templates/kinds/inout_buffer.hbs")),
+    ("inout_length", include_str!("../../templates/kinds/inout_length.hbs")),
+    ("length", include_str!("../../templates/kinds/length.hbs")),
+    ("out", include_str!("../../templates/kinds/out.hbs")),
+    ("out_buffer", include_str!("../../templates/kinds/out_buffer.hbs")),
+    ("out_handle", include_str!("../../templates/kinds/out_handle.hbs")),
+    ("out_length", include_str!("../../templates/kinds/out_length.hbs")),
+    ("out_string", include_str!("../../templates/kinds/out_string.hbs")),
+    ("out_strings", include_str!("../../templates/kinds/out_strings.hbs")),
+    ("ret_buffer", include_str!("../../templates/kinds/ret_buffer.hbs")),
+    ("ret_count", include_str!("../../templates/kinds/ret_count.hbs")),
+    ("ret_handle", include_str!("../../templates/kinds/ret_handle.hbs")),
+    ("ret_into", include_str!("../../templates/kinds/ret_into.hbs")),
+    ("ret_string", include_str!("../../templates/kinds/ret_string.hbs")),
+    ("ret_value", include_str!("../../templates/kinds/ret_value.hbs")),
+    ("ret_void", include_str!("../../templates/kinds/ret_void.hbs")),
+    ("user_data", include_str!("../../templates/kinds/user_data.hbs")),
+    ("value", include_str!("../../templates/kinds/value.hbs")),
+    ("field_bits", include_str!("../../templates/fields/field_bits.hbs")),
+    ("field_handle", include_str!("../../templates/fields/field_handle.hbs")),
+    ("field_raw", include_str!("../../templates/fields/field_raw.hbs")),
+    ("field_buffer", include_str!("../../templates/fields/field_buffer.hbs")),
+    ("field_length", include_str!("../../templates/fields/field_length.hbs")),
+    ("field_pointee", include_str!("../../templates/fields/field_pointee.hbs")),
+    ("field_union", include_str!("../../templates/fields/field_union.hbs")),
+    ("field_flexible", include_str!("../../templates/fields/field_flexible.hbs")),
+    ("field_out_buffer", include_str!("../../templates/fields/field_out_buffer.hbs")),
+    ("field_opaque", include_str!("../../templates/fields/field_opaque.hbs")),
+    ("field_string", include_str!("../../templates/fields/field_string.hbs")),
+    ("field_value", include_str!("../../templates/fields/field_value.hbs")),
 ];
+
+/// The runtime's source, as compiled into dllgen (see build.rs): path below `src/`, text.
+const RUNTIME_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
+
+/// The folder `dllgen generate` writes the runtime into, beside the crates, unless the
+/// crates are told to use another runtime crate (`--runtime`).
+pub const RUNTIME_DIR: &str = "dllgen-runtime";
+
+/// The runtime crate, as written beside the generated crates: its `Cargo.toml` (stamped
+/// with this dllgen's version) and its source.
+pub fn runtime_crate() -> Files {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    let manifest = hb
+        .render_template(
+            include_str!("../../templates/runtime_cargo.toml.hbs"),
+            &serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }),
+        )
+        .expect("the runtime's Cargo.toml template renders");
+    let dir = PathBuf::from(RUNTIME_DIR);
+    let mut files = Files::new();
+    files.insert(dir.join("Cargo.toml"), manifest);
+    for (path, text) in RUNTIME_FILES {
+        files.insert(dir.join("src").join(path), (*text).to_string());
+    }
+    files
+}
 
 /// Files to write, by path relative to the output folder.
 pub type Files = BTreeMap<PathBuf, String>;
@@ -120,6 +149,7 @@ pub fn render(
     files.insert(PathBuf::from(&host).join("src/main.rs"), rust("host_main", &render("host_main")?)?);
     files.insert(PathBuf::from(&client).join("Cargo.toml"), render("client_cargo")?);
     files.insert(PathBuf::from(&client).join("src/lib.rs"), rust("client_lib", &render("client_lib")?)?);
+    files.insert(PathBuf::from(&client).join("build.rs"), rust("client_build", &render("client_build")?)?);
     if let Some(p) = &view.proxy {
         let dir = PathBuf::from(&p.crate_name);
         files.insert(dir.join("Cargo.toml"), render("proxy_cargo")?);

@@ -43,6 +43,8 @@ pub struct Crates {
     pub constants: Vec<super::constants::ConstView>,
     /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
     pub target_cfg: &'static str,
+    /// The Rust target the host is built for (`i686-pc-windows-gnu`, `i686-unknown-linux-gnu`).
+    pub host_target: &'static str,
     /// The proxy library, when the spec asks for it.
     pub proxy: Option<super::proxy::ProxyView>,
 }
@@ -1105,6 +1107,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             .collect(),
         callbacks,
         target_cfg: if cx.pe { "windows" } else { "not(windows)" },
+        host_target: if cx.pe { "i686-pc-windows-gnu" } else { "i686-unknown-linux-gnu" },
         proxy: None,
     })
 }

@@ -35,13 +35,21 @@ mod __dllgen {
                     __dllgen_client as *const ::core::ffi::c_void,
                 );
                 let mut config = __dllgen_c::Demo::config();
-                config.host = ::dllgen_runtime::HostPath::Search {
-                    file_name: __dllgen_c::HOST_EXE.into(),
-                    env_var: "DEMO_HOST".into(),
-                    dirs: ::dllgen_runtime::proxy::module_dir(
-                        __dllgen_client as *const ::core::ffi::c_void,
-                    ),
-                };
+                let __dllgen_here = ::dllgen_runtime::proxy::module_dir(
+                    __dllgen_client as *const ::core::ffi::c_void,
+                );
+                match &mut config.host {
+                    ::dllgen_runtime::HostPath::Embedded { library_dir, .. } => {
+                        *library_dir = __dllgen_here.into_iter().next();
+                    }
+                    __dllgen_host => {
+                        *__dllgen_host = ::dllgen_runtime::HostPath::Search {
+                            file_name: __dllgen_c::HOST_EXE.into(),
+                            env_var: "DEMO_HOST".into(),
+                            dirs: __dllgen_here,
+                        };
+                    }
+                }
                 config.results_on_failure = true;
                 __dllgen_c::Demo::with_config(config)
             })

@@ -3,7 +3,7 @@
 //! (`zlib-host`), started on first use.
 //!
 //! The host is found through the `ZLIB_HOST` environment variable, else next to the
-//! current executable.
+//! current executable; with the `embed-host` feature the program carries it inside.
 pub use __dllgen::*;
 #[rustfmt::skip]
 mod __dllgen {
@@ -14,6 +14,29 @@ mod __dllgen {
     pub const MODEL_HASH: u64 = 0x9f7ba5fab55344b1;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
+    /// The host, built into this program (the `embed-host` feature).
+    #[cfg(feature = "embed-host")]
+    pub const EMBEDDED_HOST: &[u8] = include_bytes!(
+        concat!(env!("OUT_DIR"), "/zlib-host.embedded")
+    );
+    /// Where [`Zlib::config`] finds the host: the file `ZLIB_HOST` names, else
+    /// with the `embed-host` feature the host built into the program (written to a per-user
+    /// cache folder, see `dllgen_runtime::client::embed`), without it the one beside the
+    /// executable.
+    pub fn host_path() -> HostPath {
+        #[cfg(feature = "embed-host")]
+        return HostPath::Embedded {
+            file_name: HOST_EXE.into(),
+            env_var: "ZLIB_HOST".into(),
+            bytes: EMBEDDED_HOST,
+            library_dir: None,
+        };
+        #[cfg(not(feature = "embed-host"))]
+        return HostPath::Find {
+            file_name: HOST_EXE.into(),
+            env_var: "ZLIB_HOST".into(),
+        };
+    }
     pub const MAX_MEM_LEVEL: i32 = 9;
     pub const MAX_WBITS: i32 = 15;
     pub const ZLIB_VERNUM: i32 = 4816;
@@ -328,13 +351,7 @@ mod __dllgen {
         /// during a call for [`dllgen_runtime::DEFAULT_LIVENESS`] (stopped, frozen) is cut with
         /// `Error::Unresponsive`, however long the library may legitimately take.
         pub fn config() -> Config {
-            let mut config = Config::new(
-                HostPath::Find {
-                    file_name: HOST_EXE.into(),
-                    env_var: "ZLIB_HOST".into(),
-                },
-                MODEL_HASH,
-            );
+            let mut config = Config::new(host_path(), MODEL_HASH);
             config.timeout = Some(std::time::Duration::from_millis(60000));
             config
         }

@@ -3,6 +3,7 @@
 //! host sends during a call, and turns every way a host can fail (crash, hang, garbage)
 //! into an [`Error`] — never a hang or a panic in the caller.
 
+pub mod embed;
 mod events;
 pub mod kept;
 
@@ -46,6 +47,20 @@ pub enum HostPath {
         env_var: String,
         /// Folders to look in first, in order.
         dirs: Vec<PathBuf>,
+    },
+    /// The file named by environment variable `env_var` if set, else these bytes (the
+    /// host built into the program) written to the per-user cache as `file_name` and
+    /// compared with them before each start (see [`embed`]). The host then looks for the
+    /// library in `library_dir` too (`None`: the program's folder).
+    Embedded {
+        /// The host's file name.
+        file_name: String,
+        /// The environment variable that overrides the location.
+        env_var: String,
+        /// The host executable.
+        bytes: &'static [u8],
+        /// Where the library is, if not beside the program (a proxy's own folder).
+        library_dir: Option<PathBuf>,
     },
 }
 
@@ -1018,6 +1033,10 @@ impl Client {
             HostPath::Explicit(p) => Err(Error::HostNotFound(format!("{} does not exist", p.display()))),
             HostPath::Find { file_name, env_var } => find_host(file_name, env_var, &[]),
             HostPath::Search { file_name, env_var, dirs } => find_host(file_name, env_var, dirs),
+            HostPath::Embedded { file_name, env_var, bytes, .. } => match std::env::var_os(env_var) {
+                Some(_) => find_host(file_name, env_var, &[]),
+                None => embed::materialize(file_name, bytes).map_err(Error::HostNotFound),
+            },
         }
     }
 
@@ -1124,6 +1143,13 @@ impl Client {
         };
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         cmd.env("DLLGEN_CLIENT_PID", std::process::id().to_string());
+        if let HostPath::Embedded { library_dir, .. } = &self.config.host {
+            // The host runs from the cache; the library is beside the program.
+            let program = || std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from));
+            if let Some(dir) = library_dir.clone().or_else(program) {
+                cmd.env("DLLGEN_PROGRAM_DIR", dir);
+            }
+        }
         if let Some(region) = region {
             shm::inheritable(region, &mut cmd);
         }

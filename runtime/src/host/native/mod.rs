@@ -72,8 +72,9 @@ impl Dylib {
 }
 
 /// The library the host loads: `--library PATH`, else the environment variable
-/// `env_var`, else `file_name` next to the host executable, else `file_name` as the
-/// system's loader finds it.
+/// `env_var`, else `file_name` next to the host executable, else next to the program
+/// that started it (`DLLGEN_PROGRAM_DIR`, set for a host embedded in the program), else
+/// `file_name` as the system's loader finds it.
 pub fn library_path(file_name: &str, env_var: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
     if let Some(p) = args.iter().position(|a| a == "--library").and_then(|at| args.get(at + 1)) {
@@ -83,8 +84,10 @@ pub fn library_path(file_name: &str, env_var: &str) -> String {
         return p;
     }
     let beside = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join(file_name)));
-    match beside {
-        Some(p) if p.is_file() => p.display().to_string(),
-        _ => file_name.to_string(),
+    // A host written out of the program (an embedded one) is told the program's folder.
+    let program = std::env::var_os("DLLGEN_PROGRAM_DIR").map(|d| std::path::PathBuf::from(d).join(file_name));
+    match beside.into_iter().chain(program).find(|p| p.is_file()) {
+        Some(p) => p.display().to_string(),
+        None => file_name.to_string(),
     }
 }

@@ -3,7 +3,7 @@
 //! (`k-inout-buffer-host`), started on first use.
 //!
 //! The host is found through the `K_INOUT_BUFFER_HOST` environment variable, else next to the
-//! current executable.
+//! current executable; with the `embed-host` feature the program carries it inside.
 pub use __dllgen::*;
 #[rustfmt::skip]
 mod __dllgen {
@@ -18,6 +18,29 @@ mod __dllgen {
     } else {
         "k-inout-buffer-host"
     };
+    /// The host, built into this program (the `embed-host` feature).
+    #[cfg(feature = "embed-host")]
+    pub const EMBEDDED_HOST: &[u8] = include_bytes!(
+        concat!(env!("OUT_DIR"), "/k-inout-buffer-host.embedded")
+    );
+    /// Where [`KInoutBuffer::config`] finds the host: the file `K_INOUT_BUFFER_HOST` names, else
+    /// with the `embed-host` feature the host built into the program (written to a per-user
+    /// cache folder, see `dllgen_runtime::client::embed`), without it the one beside the
+    /// executable.
+    pub fn host_path() -> HostPath {
+        #[cfg(feature = "embed-host")]
+        return HostPath::Embedded {
+            file_name: HOST_EXE.into(),
+            env_var: "K_INOUT_BUFFER_HOST".into(),
+            bytes: EMBEDDED_HOST,
+            library_dir: None,
+        };
+        #[cfg(not(feature = "embed-host"))]
+        return HostPath::Find {
+            file_name: HOST_EXE.into(),
+            env_var: "K_INOUT_BUFFER_HOST".into(),
+        };
+    }
     pub const KX_ERR_ARG: i32 = -1;
     pub const KX_ERR_IO: i32 = -2;
     pub const KX_INT: u32 = 1;
@@ -50,13 +73,7 @@ mod __dllgen {
         /// during a call for [`dllgen_runtime::DEFAULT_LIVENESS`] (stopped, frozen) is cut with
         /// `Error::Unresponsive`, however long the library may legitimately take.
         pub fn config() -> Config {
-            let mut config = Config::new(
-                HostPath::Find {
-                    file_name: HOST_EXE.into(),
-                    env_var: "K_INOUT_BUFFER_HOST".into(),
-                },
-                MODEL_HASH,
-            );
+            let mut config = Config::new(host_path(), MODEL_HASH);
             config.timeout = Some(std::time::Duration::from_millis(60000));
             config
         }
