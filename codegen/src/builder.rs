@@ -147,8 +147,11 @@ impl Builder {
     }
 
     /// Checks, renders and writes the crates (atomically: a failure leaves the previous
-    /// output as it was). Returns the files written. Warnings go to stderr, where cargo
-    /// shows them with `-vv`.
+    /// output as it was). Only crates whose files changed are written, so an up-to-date
+    /// output keeps its timestamps and nothing is rebuilt. Returns the files written
+    /// (none when all was up to date). Warnings go to stderr, where cargo shows them with
+    /// `-vv`; a build script also gets a `cargo:warning` naming what was regenerated
+    /// (crates this build already compiled take it in the next build).
     pub fn generate(&self) -> Result<Vec<PathBuf>, GenerateError> {
         let rendered = render(&self.spec, &self.out, self.runtime.as_deref(), self.accept_guesses);
         if self.rerun {
@@ -164,12 +167,32 @@ impl Builder {
         for w in &rendered.warnings {
             eprintln!("{w}");
         }
-        crate::emit::write(&rendered.files, &self.out).map_err(|e| {
+        let top = |p: &Path| p.components().next().map(|c| PathBuf::from(c.as_os_str()));
+        let stale: std::collections::BTreeSet<_> =
+            crate::emit::compare(&rendered.files, &self.out).changed.iter().filter_map(|p| top(p)).collect();
+        let files: crate::emit::Files = rendered
+            .files
+            .into_iter()
+            .filter(|(path, _)| top(path).is_some_and(|t| stale.contains(&t)))
+            .collect();
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        crate::emit::write(&files, &self.out).map_err(|e| {
             GenerateError::Write(format!(
                 "cannot write into {}: {e}; the previous output is untouched",
                 self.out.display()
             ))
         })?;
-        Ok(rendered.files.keys().map(|f| self.out.join(f)).collect())
+        if self.rerun {
+            let names: Vec<String> = stale.iter().map(|t| t.display().to_string()).collect();
+            println!(
+                "cargo:warning=dllgen regenerated {} in {} from {}",
+                names.join(", "),
+                self.out.display(),
+                self.spec.display()
+            );
+        }
+        Ok(files.keys().map(|f| self.out.join(f)).collect())
     }
 }

@@ -118,6 +118,44 @@ fn a_c_program_prints_the_same_through_the_proxy() {
     );
 }
 
+/// With the `embed-host` feature the proxy carries its host: a folder holding the proxy
+/// and the 32-bit library only serves the same program, the host written to the user's
+/// cache on first use.
+#[test]
+fn a_proxy_carrying_its_host_needs_only_the_32_bit_library_beside_it() {
+    let tmp = scratch("embedded");
+    let native = tmp.join("native");
+    std::fs::create_dir_all(&native).unwrap();
+    std::fs::copy(demo_library().join("libdemo64.so"), native.join("libdemo.so")).unwrap();
+    let lib = tmp.join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    let proxy = dllgen_tests::build_cdylib_embedded("demo-proxy", "libdemo.so", TARGET64);
+    std::fs::copy(proxy, lib.join("libdemo.so")).unwrap();
+    std::os::unix::fs::symlink("libdemo.so", lib.join("libdemo.so.1")).unwrap();
+    std::fs::copy(demo_library().join("libdemo32.so"), lib.join("libdemo32.so")).unwrap();
+    let (a, b) = (tmp.join("demo-native"), tmp.join("demo-proxied"));
+    compile("demo.c", &native, &a);
+    compile("demo.c", &lib, &b);
+    let expected = run_demo(&a, &[]);
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    let cache = tmp.join("cache");
+    let mut cmd = Command::new(&b);
+    cmd.env("XDG_CACHE_HOME", &cache)
+        .env_remove("DLLGEN_CACHE")
+        .env_remove("DEMO_LIBRARY")
+        .env_remove("DEMO_HOST")
+        .env_remove("LD_LIBRARY_PATH");
+    let got = run(&mut cmd, Duration::from_secs(60));
+    assert_eq!(got.code, Some(0), "{}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+    let hosts: Vec<PathBuf> = std::fs::read_dir(cache.join("dllgen"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("demo-host"))
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(hosts.len(), 1, "the host in the cache: {hosts:?}");
+}
+
 #[test]
 fn without_a_host_calls_fail_as_the_library_would_and_say_why() {
     let tmp = scratch("nohost");
