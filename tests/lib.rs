@@ -107,20 +107,32 @@ pub fn build_bin_release(package: &str, bin: &str, target: &str) -> PathBuf {
     build(package, bin, target, true)
 }
 
+/// [`build_bin`] with cargo features of `package` on (`trace`), in target folder
+/// `target/<dir>`: features change the files, so they are kept apart from the others.
+pub fn build_bin_with(dir: &str, package: &str, bin: &str, target: &str, features: &str, release: bool) -> PathBuf {
+    build_in(dir, package, bin, target, features, release)
+}
+
 fn build(package: &str, bin: &str, target: &str, release: bool) -> PathBuf {
+    build_in("rig", package, bin, target, "", release)
+}
+
+fn build_in(dir: &str, package: &str, bin: &str, target: &str, features: &str, release: bool) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    let key = format!("{package}/{bin}/{target}/{release}");
+    let key = format!("{dir}/{package}/{bin}/{target}/{features}/{release}");
     if let Some(path) = built.get(&key) {
         return path.clone();
     }
-    let target_dir = workspace_root().join("target").join("rig");
+    let target_dir = workspace_root().join("target").join(dir);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let features = (!features.is_empty()).then_some(["--features", features]);
     let out = run(
         Command::new(cargo)
             .args(["build", "--quiet", "-p", package, "--bin", bin, "--target", target, "--target-dir"])
             .arg(&target_dir)
             .args(release.then_some("--release"))
+            .args(features.into_iter().flatten())
             .current_dir(workspace_root()),
         Duration::from_secs(600),
     );

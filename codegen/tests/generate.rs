@@ -368,3 +368,18 @@ fn the_runtime_is_written_beside_the_crates_and_checked() {
     assert_eq!(std::fs::read(&wire).unwrap(), std::fs::read(repo().join("runtime/src/wire/mod.rs")).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The runtime written beside the crates has the dependencies and features of the
+/// runtime crate itself (the `trace` feature's `tracing`).
+#[test]
+fn the_written_runtime_has_the_runtimes_dependencies_and_features() {
+    let section = |toml: &str| -> String {
+        let from = toml.find("[dependencies]").expect("a [dependencies] table");
+        let to = toml[from..].find("[lints").map_or(toml.len(), |i| from + i);
+        toml[from..to].trim().to_string()
+    };
+    let ours = std::fs::read_to_string(repo().join("runtime/Cargo.toml")).unwrap();
+    let written = dllgen::emit::runtime_crate();
+    let manifest = &written[Path::new("dllgen-runtime/Cargo.toml")];
+    assert_eq!(section(manifest), section(&ours));
+}

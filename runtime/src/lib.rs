@@ -9,7 +9,8 @@
 //! - the 32-bit host: [`host`] (serving calls, the call context for callbacks, the handle
 //!   table [`handles`], loading the library [`native`], the liveness beats).
 //!
-//! No dependencies: the host is built for i686 targets.
+//! No dependencies (the host is built for i686 targets), but `tracing` with the `trace`
+//! feature (see [`trace`]).
 //!
 //! A client spawns its host as a child and talks over the child's stdin/stdout; the host
 //! moves those out of the way of the library first (see [`run_host`]), so a DLL that prints
@@ -20,6 +21,7 @@ pub mod host;
 pub mod marshal;
 pub mod proxy;
 mod sys;
+pub mod trace;
 pub mod transport;
 pub mod wire;
 
@@ -65,6 +67,7 @@ impl Library for Unloadable {
 /// standard streams elsewhere (before the library is loaded), die with the client, load the
 /// library with `load`, serve until the client goes away, exit.
 pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
+    trace::init_from_env();
     // A panic in a call is answered as `HostPanic`, for the client to report: the host does
     // not also print it on the user's stderr. Any other panic ends the host: one line.
     std::panic::set_hook(Box::new(|info| {

@@ -69,6 +69,16 @@ mod __dllgen {
         __dllgen_f4: __DllgenFn4,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
+        fn function_name(&self, id: u32) -> &'static str {
+            match id {
+                0 => "RegCloseKey",
+                1 => "RegCreateKeyExW",
+                2 => "RegDeleteKeyW",
+                3 => "RegQueryValueExW",
+                4 => "RegSetValueExW",
+                _ => "",
+            }
+        }
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }

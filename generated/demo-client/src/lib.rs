@@ -19,6 +19,28 @@ mod __dllgen {
     pub const EMBEDDED_HOST: &[u8] = include_bytes!(
         concat!(env!("OUT_DIR"), "/demo-host.embedded")
     );
+    /// The C name of function `id` (the number calls carry), for tracing.
+    pub fn function_name(id: u32) -> &'static str {
+        match id {
+            0 => "demo_add",
+            1 => "demo_calibrate",
+            2 => "demo_clamp",
+            3 => "demo_close",
+            4 => "demo_describe",
+            5 => "demo_fail",
+            6 => "demo_measure",
+            7 => "demo_mix",
+            8 => "demo_name",
+            9 => "demo_open",
+            10 => "demo_read",
+            11 => "demo_scale",
+            12 => "demo_sum",
+            13 => "demo_toggle",
+            14 => "demo_version",
+            15 => "demo_write",
+            _ => "",
+        }
+    }
     /// Where [`Demo::config`] finds the host: the file `DEMO_HOST` names, else
     /// with the `embed-host` feature the host built into the program (written to a per-user
     /// cache folder, see `dllgen_runtime::client::embed`), without it the one beside the
@@ -131,6 +153,7 @@ mod __dllgen {
         /// `Error::Unresponsive`, however long the library may legitimately take.
         pub fn config() -> Config {
             let mut config = Config::new(host_path(), MODEL_HASH);
+            config.function_name = Some(function_name);
             config.timeout = Some(std::time::Duration::from_millis(60000));
             config
         }

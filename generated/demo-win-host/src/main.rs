@@ -178,6 +178,27 @@ mod __dllgen {
         __dllgen_f15: __DllgenFn15,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
+        fn function_name(&self, id: u32) -> &'static str {
+            match id {
+                0 => "demo_add",
+                1 => "demo_calibrate",
+                2 => "demo_clamp",
+                3 => "demo_close",
+                4 => "demo_describe",
+                5 => "demo_fail",
+                6 => "demo_measure",
+                7 => "demo_mix",
+                8 => "demo_name",
+                9 => "demo_open",
+                10 => "demo_read",
+                11 => "demo_scale",
+                12 => "demo_sum",
+                13 => "demo_toggle",
+                14 => "demo_version",
+                15 => "demo_write",
+                _ => "",
+            }
+        }
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }

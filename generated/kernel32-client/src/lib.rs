@@ -23,6 +23,26 @@ mod __dllgen {
     pub const EMBEDDED_HOST: &[u8] = include_bytes!(
         concat!(env!("OUT_DIR"), "/kernel32-host.embedded")
     );
+    /// The C name of function `id` (the number calls carry), for tracing.
+    pub fn function_name(id: u32) -> &'static str {
+        match id {
+            0 => "CloseHandle",
+            1 => "CreateEventW",
+            2 => "CreateFileW",
+            3 => "DeleteFileW",
+            4 => "FormatMessageW_alloc",
+            5 => "GetCurrentProcessId",
+            6 => "GetEnvironmentVariableW",
+            7 => "GetFileSize",
+            8 => "GetModuleFileNameW",
+            9 => "ReadFile",
+            10 => "SetEnvironmentVariableW",
+            11 => "SetEvent",
+            12 => "WaitForMultipleObjects",
+            13 => "WriteFile",
+            _ => "",
+        }
+    }
     /// Where [`Kernel32::config`] finds the host: the file `KERNEL32_HOST` names, else
     /// with the `embed-host` feature the host built into the program (written to a per-user
     /// cache folder, see `dllgen_runtime::client::embed`), without it the one beside the
@@ -84,6 +104,7 @@ mod __dllgen {
         /// `Error::Unresponsive`, however long the library may legitimately take.
         pub fn config() -> Config {
             let mut config = Config::new(host_path(), MODEL_HASH);
+            config.function_name = Some(function_name);
             config.timeout = Some(std::time::Duration::from_millis(60000));
             config
         }

@@ -107,6 +107,25 @@ mod __dllgen {
         __dllgen_f13: __DllgenFn13,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
+        fn function_name(&self, id: u32) -> &'static str {
+            match id {
+                0 => "CloseHandle",
+                1 => "CreateEventW",
+                2 => "CreateFileW",
+                3 => "DeleteFileW",
+                4 => "FormatMessageW_alloc",
+                5 => "GetCurrentProcessId",
+                6 => "GetEnvironmentVariableW",
+                7 => "GetFileSize",
+                8 => "GetModuleFileNameW",
+                9 => "ReadFile",
+                10 => "SetEnvironmentVariableW",
+                11 => "SetEvent",
+                12 => "WaitForMultipleObjects",
+                13 => "WriteFile",
+                _ => "",
+            }
+        }
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }

@@ -23,6 +23,91 @@ mod __dllgen {
     pub const EMBEDDED_HOST: &[u8] = include_bytes!(
         concat!(env!("OUT_DIR"), "/kinds-linux-host.embedded")
     );
+    /// The C name of function `id` (the number calls carry), for tracing.
+    pub fn function_name(id: u32) -> &'static str {
+        match id {
+            0 => "kx_camera_close",
+            1 => "kx_camera_delivered",
+            2 => "kx_camera_events",
+            3 => "kx_camera_finished",
+            4 => "kx_camera_on_frame",
+            5 => "kx_camera_open",
+            6 => "kx_camera_queue",
+            7 => "kx_camera_read",
+            8 => "kx_camera_start",
+            9 => "kx_camera_stop",
+            10 => "kx_camera_submit",
+            11 => "kx_camera_wait",
+            12 => "kx_camera_write",
+            13 => "kx_claim",
+            14 => "kx_clash",
+            15 => "kx_close",
+            16 => "kx_deliver",
+            17 => "kx_describe",
+            18 => "kx_each",
+            19 => "kx_eat",
+            20 => "kx_emit",
+            21 => "kx_error_text",
+            22 => "kx_even",
+            23 => "kx_explain",
+            24 => "kx_fail",
+            25 => "kx_fill_blocks",
+            26 => "kx_fill_odd",
+            27 => "kx_find",
+            28 => "kx_fire",
+            29 => "kx_fixed",
+            30 => "kx_flip",
+            31 => "kx_frames",
+            32 => "kx_info_get",
+            33 => "kx_join",
+            34 => "kx_keep",
+            35 => "kx_label",
+            36 => "kx_line",
+            37 => "kx_listen",
+            38 => "kx_logger_line",
+            39 => "kx_logger_set",
+            40 => "kx_mean",
+            41 => "kx_name",
+            42 => "kx_nothing",
+            43 => "kx_offset",
+            44 => "kx_open",
+            45 => "kx_order_set",
+            46 => "kx_order_sort",
+            47 => "kx_orders_clear",
+            48 => "kx_origin",
+            49 => "kx_overfill",
+            50 => "kx_overrun",
+            51 => "kx_pack",
+            52 => "kx_packet_get",
+            53 => "kx_packet_sum",
+            54 => "kx_read",
+            55 => "kx_repack",
+            56 => "kx_reverse",
+            57 => "kx_rows",
+            58 => "kx_scan",
+            59 => "kx_series_make",
+            60 => "kx_series_sum",
+            61 => "kx_set_origin",
+            62 => "kx_stream_end",
+            63 => "kx_stream_init",
+            64 => "kx_stream_run",
+            65 => "kx_streams_live",
+            66 => "kx_sum_each",
+            67 => "kx_sum_opt",
+            68 => "kx_sum_points",
+            69 => "kx_swap",
+            70 => "kx_text_fill",
+            71 => "kx_unfreed",
+            72 => "kx_upper16",
+            73 => "kx_value_describe",
+            74 => "kx_value_get",
+            75 => "kx_visit_device",
+            76 => "kx_weigh",
+            77 => "kx_write",
+            78 => "kx_write_block",
+            _ => "",
+        }
+    }
     /// Where [`KindsLinux::config`] finds the host: the file `KINDS_LINUX_HOST` names, else
     /// with the `embed-host` feature the host built into the program (written to a per-user
     /// cache folder, see `dllgen_runtime::client::embed`), without it the one beside the
@@ -698,6 +783,7 @@ mod __dllgen {
         /// for `client().take_callback_failures()`.
         pub fn config() -> Config {
             let mut config = Config::new(host_path(), MODEL_HASH);
+            config.function_name = Some(function_name);
             config.timeout = Some(std::time::Duration::from_millis(60000));
             config.events = Some(__dllgen_kept_dispatch);
             config

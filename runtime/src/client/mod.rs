@@ -112,6 +112,10 @@ pub struct Config {
     /// start's error and how many attempts were made) before the next start is tried.
     /// `None`: every call tries again.
     pub start_backoff: Option<Backoff>,
+    /// Function names by id, for tracing (the generated client's).
+    pub function_name: Option<fn(u32) -> &'static str>,
+    /// Have the host trace its calls (as `DLLGEN_TRACE=1` does; see [`crate::trace`]).
+    pub trace: bool,
 }
 
 /// Retrying a host that fails to start: the first retry `first` after the failure, each
@@ -206,6 +210,8 @@ impl Config {
             events: None,
             results_on_failure: false,
             start_backoff: Some(Backoff::default()),
+            function_name: None,
+            trace: false,
         }
     }
 }
@@ -639,6 +645,7 @@ pub type CallbackHandler<'a> = dyn FnMut(u32, Reader<'_>, &mut Writer) -> Result
 impl Client {
     /// A client; the host starts on the first call.
     pub fn new(config: Config) -> Self {
+        crate::trace::init_from_env();
         let watch = (config.timeout.is_some() || config.liveness.is_some())
             .then(|| Watch::start(config.timeout, config.liveness));
         Client {
@@ -845,6 +852,52 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
+        if crate::trace::on() {
+            return self.call_traced(id, args, decode, callbacks);
+        }
+        self.call_untraced(id, args, decode, callbacks)
+    }
+
+    /// [`Client::call`] with its `call` and `return` events (see [`crate::trace`]).
+    #[cold]
+    fn call_traced<T>(
+        &self,
+        id: u32,
+        args: impl FnOnce(&mut Writer),
+        decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+        callbacks: &mut CallbackHandler<'_>,
+    ) -> Result<T, Error> {
+        let name = self.config.function_name.map_or("", |f| f(id));
+        let (mut seq, mut results) = (0, String::new());
+        let start = Instant::now();
+        let result = self.call_untraced(
+            id,
+            |w| {
+                args(w);
+                seq = LAST_SEQ.get();
+                crate::trace::call("client", seq, name, w.payload());
+            },
+            |r| {
+                results = crate::trace::render(r.rest());
+                decode(r)
+            },
+            callbacks,
+        );
+        let status = match &result {
+            Ok(_) => "Ok".to_string(),
+            Err(e) => e.to_string(),
+        };
+        crate::trace::ret_rendered("client", seq, name, &results, &status, start.elapsed());
+        result
+    }
+
+    fn call_untraced<T>(
+        &self,
+        id: u32,
+        args: impl FnOnce(&mut Writer),
+        decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+        callbacks: &mut CallbackHandler<'_>,
+    ) -> Result<T, Error> {
         // A callback's handler runs while this thread holds this client's connection: a
         // call from it is nested in the call that runs the callback, on the same connection
         // (the host serves it on its library thread, which waits for the callback).
@@ -895,11 +948,16 @@ impl Client {
     /// callback handler), so a load and a store suffice; with them the dispatcher takes
     /// some too.
     fn next_seq(&self) -> u32 {
-        if self.config.events.is_some() {
-            return self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let seq = if self.config.events.is_some() {
+            self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
+        } else {
+            let seq = self.seq.load(Ordering::Relaxed).wrapping_add(1);
+            self.seq.store(seq, Ordering::Relaxed);
+            seq
+        };
+        if cfg!(feature = "trace") {
+            LAST_SEQ.set(seq);
         }
-        let seq = self.seq.load(Ordering::Relaxed).wrapping_add(1);
-        self.seq.store(seq, Ordering::Relaxed);
         seq
     }
 
@@ -1143,6 +1201,9 @@ impl Client {
         };
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         cmd.env("DLLGEN_CLIENT_PID", std::process::id().to_string());
+        if self.config.trace {
+            cmd.env(crate::trace::ENV, "1");
+        }
         if let HostPath::Embedded { library_dir, .. } = &self.config.host {
             // The host runs from the cache; the library is beside the program.
             let program = || std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from));
@@ -1339,6 +1400,8 @@ pub fn library_failure() -> Option<LibraryFailure> {
 thread_local! {
     /// The detail of this thread's latest `Error::Library`.
     static LIBRARY_FAILURE: std::cell::Cell<Option<LibraryFailure>> = const { std::cell::Cell::new(None) };
+    /// The sequence number this thread's latest call was given (for tracing).
+    static LAST_SEQ: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     /// The links this thread's callback handlers run inside, by client number: a call from
     /// a handler goes through its client's (nested in the call or event that runs it).
     static LENT: std::cell::RefCell<Vec<(usize, *mut Link<'static>)>> = const { std::cell::RefCell::new(Vec::new()) };

@@ -42,6 +42,12 @@ pub trait Library: Sync {
     fn end_resident(&self, end: u32, ptr: *mut std::ffi::c_void) {
         let _ = (end, ptr);
     }
+
+    /// The C name of function `id`, for tracing ("" if unknown).
+    fn function_name(&self, id: u32) -> &'static str {
+        let _ = id;
+        ""
+    }
 }
 
 /// Where a call's further frames (callback results, nested calls) come from: the stream
@@ -351,6 +357,35 @@ pub(crate) fn run_call(
 
 #[allow(clippy::too_many_arguments)]
 fn run_call_at(
+    lib: &dyn Library,
+    h: &Header,
+    payload: &[u8],
+    out: &mut Writer,
+    input: &mut dyn Frames,
+    output: &mut dyn Write,
+    max_frame: u32,
+    depth: u32,
+    bulk: Option<crate::wire::Bulk>,
+    owner: kept::Owner,
+    lane: u16,
+) -> Result<Status, WireError> {
+    if !crate::trace::on() {
+        return run_traceless(lib, h, payload, out, input, output, max_frame, depth, bulk, owner, lane);
+    }
+    let name = lib.function_name(h.id);
+    crate::trace::call("host", h.seq, name, payload);
+    let start = std::time::Instant::now();
+    let status = run_traceless(lib, h, payload, out, input, output, max_frame, depth, bulk, owner, lane);
+    let shown = match &status {
+        Ok(s) => format!("{s:?}"),
+        Err(e) => format!("connection: {e}"),
+    };
+    crate::trace::ret("host", h.seq, name, out.payload(), &shown, start.elapsed());
+    status
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_traceless(
     lib: &dyn Library,
     h: &Header,
     payload: &[u8],

@@ -649,6 +649,11 @@ impl<'a> Reader<'a> {
         self.buf.len()
     }
 
+    /// The bytes not yet read (for tracing).
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf
+    }
+
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
         if self.buf.len() < n {
             return Err(WireError::Payload(what));

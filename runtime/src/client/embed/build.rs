@@ -50,6 +50,10 @@ pub fn dllgen_embed_host(host_crate: &str, target: &str, runtime_src: &str) {
     if release {
         cmd.arg("--release");
     }
+    // The client traces its calls: so does the host it carries.
+    if var("CARGO_FEATURE_TRACE").is_some() {
+        cmd.args(["--features", "trace"]);
+    }
     // The flags cargo gave this build script are for the client's target, not the host's.
     for name in
         ["CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]

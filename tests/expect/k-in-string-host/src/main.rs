@@ -36,6 +36,13 @@ mod __dllgen {
         __dllgen_f1: __DllgenFn1,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
+        fn function_name(&self, id: u32) -> &'static str {
+            match id {
+                0 => "kx_close",
+                1 => "kx_find",
+                _ => "",
+            }
+        }
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }

@@ -46,6 +46,14 @@ mod __dllgen {
         __dllgen_f2: __DllgenFn2,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
+        fn function_name(&self, id: u32) -> &'static str {
+            match id {
+                0 => "kx_close",
+                1 => "kx_open",
+                2 => "kx_read",
+                _ => "",
+            }
+        }
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }

@@ -23,6 +23,14 @@ mod __dllgen {
     pub const EMBEDDED_HOST: &[u8] = include_bytes!(
         concat!(env!("OUT_DIR"), "/k-out-buffer-host.embedded")
     );
+    /// The C name of function `id` (the number calls carry), for tracing.
+    pub fn function_name(id: u32) -> &'static str {
+        match id {
+            0 => "kx_fill_odd",
+            1 => "kx_line",
+            _ => "",
+        }
+    }
     /// Where [`KOutBuffer::config`] finds the host: the file `K_OUT_BUFFER_HOST` names, else
     /// with the `embed-host` feature the host built into the program (written to a per-user
     /// cache folder, see `dllgen_runtime::client::embed`), without it the one beside the
@@ -105,6 +113,7 @@ mod __dllgen {
         /// `Error::Unresponsive`, however long the library may legitimately take.
         pub fn config() -> Config {
             let mut config = Config::new(host_path(), MODEL_HASH);
+            config.function_name = Some(function_name);
             config.timeout = Some(std::time::Duration::from_millis(60000));
             config
         }

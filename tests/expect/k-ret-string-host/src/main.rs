@@ -45,6 +45,15 @@ mod __dllgen {
         __dllgen_f3: __DllgenFn3,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
+        fn function_name(&self, id: u32) -> &'static str {
+            match id {
+                0 => "kx_close",
+                1 => "kx_describe",
+                2 => "kx_error_text",
+                3 => "kx_open",
+                _ => "",
+            }
+        }
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }

@@ -94,6 +94,16 @@ mod __dllgen {
         __dllgen_f4: __DllgenFn4,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
+        fn function_name(&self, id: u32) -> &'static str {
+            match id {
+                0 => "kx_camera_close",
+                1 => "kx_camera_events",
+                2 => "kx_camera_open",
+                3 => "kx_camera_read",
+                4 => "kx_camera_submit",
+                _ => "",
+            }
+        }
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }
