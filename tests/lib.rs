@@ -109,7 +109,14 @@ pub fn build_bin_release(package: &str, bin: &str, target: &str) -> PathBuf {
 
 /// [`build_bin`] with cargo features of `package` on (`trace`), in target folder
 /// `target/<dir>`: features change the files, so they are kept apart from the others.
-pub fn build_bin_with(dir: &str, package: &str, bin: &str, target: &str, features: &str, release: bool) -> PathBuf {
+pub fn build_bin_with(
+    dir: &str,
+    package: &str,
+    bin: &str,
+    target: &str,
+    features: &str,
+    release: bool,
+) -> PathBuf {
     build_in(dir, package, bin, target, features, release)
 }
 

@@ -19,6 +19,10 @@ for target in i686-unknown-linux-gnu i686-pc-windows-gnu x86_64-pc-windows-gnu; 
   cargo clippy --quiet --target "$target" -p dllgen-runtime -p dllgen-test-host -p demo-host \
     -p demo-win-host -p demo-app -p kinds-host -p kinds-linux-host -p kinds-app -p zlib-host -p zlib-win-host -p sqlite3-host -p kernel32-host -p advapi32-host -p version-host -p win32-app -p 'k-*' -- -D warnings
 done
+# The runtime with per-call tracing compiled in, on each target.
+for target in x86_64-unknown-linux-gnu i686-unknown-linux-gnu i686-pc-windows-gnu x86_64-pc-windows-gnu; do
+  cargo clippy --quiet --target "$target" -p dllgen-runtime --features trace -- -D warnings
+done
 # The Windows proxy libraries (64-bit DLLs).
 cargo clippy --quiet --target x86_64-pc-windows-gnu -p demo-win-proxy -p zlib-win-proxy -- -D warnings
 echo "== cargo package"

@@ -535,6 +535,33 @@ fn measure(
     (null_shm, big_shm)
 }
 
+/// The null call with the runtime's `trace` feature compiled in but off, against the same
+/// program without it: two builds of tests/null_call.rs, run in turns.
+fn tracing_cost(host: &std::path::Path) {
+    let target = dllgen_tests::HOST_TARGET;
+    let plain = dllgen_tests::build_bin_release("dllgen-tests", "dllgen-null-call", target);
+    let traced =
+        dllgen_tests::build_bin_with("rig-trace", "dllgen-tests", "dllgen-null-call", target, "trace", true);
+    let time = |exe: &std::path::Path| -> f64 {
+        let out =
+            Command::new(exe).arg(host).args(["21", "2000"]).env_remove("DLLGEN_TRACE").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().unwrap() / 1000.0
+    };
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        a.push(time(&plain));
+        b.push(time(&traced));
+    }
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (a, b) = (a[2], b[2]);
+    println!(
+        "  null call, shared memory: tracing compiled in but off {b:.2} us, without it {a:.2} us: x{:.3}",
+        b / a
+    );
+}
+
 fn main() {
     let host =
         dllgen_tests::build_bin_release("dllgen-test-host", "dllgen-test-host", "i686-unknown-linux-gnu");
@@ -563,6 +590,7 @@ fn main() {
         proxy.as_ref(),
         "runtime vs raw ping-pongs, 64-bit client <-> 32-bit host, unpinned (median)",
     );
+    tracing_cost(&host);
     // Before pinning: their processes would inherit the affinity.
     msl_loadlib(null, big, proxy.as_ref().map(|p| p.path.as_path()));
     under_wine();

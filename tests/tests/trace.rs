@@ -22,7 +22,13 @@ fn events(stderr: &str) -> Vec<(String, String, u32, String, String)> {
         .filter(|l| l.contains(" dllgen: "))
         .filter_map(|l| {
             let message = l.split(" dllgen: ").nth(1)?.split(' ').next()?.to_string();
-            Some((field(l, "side")?, message, field(l, "call")?.parse().ok()?, field(l, "function")?, l.to_string()))
+            Some((
+                field(l, "side")?,
+                message,
+                field(l, "call")?.parse().ok()?,
+                field(l, "function")?,
+                l.to_string(),
+            ))
         })
         .collect()
 }
@@ -30,7 +36,8 @@ fn events(stderr: &str) -> Vec<(String, String, u32, String, String)> {
 #[test]
 fn a_traced_call_shows_on_both_sides_with_the_same_id() {
     let client = build_bin_with("rig-trace", "demo-app", "demo-app", HOST_TARGET, "trace", false);
-    let host = build_bin_with("rig-trace", "demo-host", "demo-host", "i686-unknown-linux-gnu", "trace", false);
+    let host =
+        build_bin_with("rig-trace", "demo-host", "demo-host", "i686-unknown-linux-gnu", "trace", false);
     let mut cmd = Command::new(&client);
     cmd.env("DEMO_HOST", &host).env("DEMO_LIBRARY", demo_library().join("libdemo32.so"));
     let quiet = run(&mut cmd, Duration::from_secs(120));

@@ -4,6 +4,7 @@
 //! deterministic; writing is atomic (all files are written beside the target, then swapped
 //! in), and `--check` compares instead of writing.
 
+pub mod asynch;
 pub mod constants;
 pub mod kinds;
 pub mod proxy;

@@ -221,6 +221,17 @@ pub struct Function {
     /// returned string and out-strings, its result's length function), each in its own
     /// slot of the host.
     pub helpers: Vec<Helper>,
+    /// The `_async` twin's parameters and the blocking method's arguments (none: no twin,
+    /// see [`super::asynch`]).
+    pub async_params: Option<AsyncParams>,
+}
+
+/// The `_async` twin of a client method.
+#[derive(Debug, Serialize)]
+pub struct AsyncParams {
+    pub method: String,
+    pub sigs: Vec<String>,
+    pub args: Vec<String>,
 }
 
 /// A library function the host calls itself: to free a result, or to learn its length.
@@ -1028,7 +1039,22 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
                         | Kind::Inout { retain: Some(_), .. }
                 )
             });
+        let owned: Option<Vec<_>> =
+            params.iter().filter_map(|p| p.sig.as_deref()).map(super::asynch::owned).collect();
+        let client_result = match types.len() {
+            0 => "()".into(),
+            1 => types[0].clone(),
+            _ => format!("({})", types.join(", ")),
+        };
+        let async_params = owned
+            .filter(|_| !client_result.contains('&') && !client_result.contains('\''))
+            .map(|o| AsyncParams {
+                method: String::new(),
+                sigs: o.iter().map(|p| p.sig.clone()).collect(),
+                args: o.into_iter().map(|p| p.arg).collect(),
+            });
         functions.push(Function {
+            async_params,
             failure_results,
             index: i as u32,
             c_name: f.c_name.clone(),
@@ -1053,14 +1079,20 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             params,
             ret,
             error,
-            client_result: match types.len() {
-                0 => "()".into(),
-                1 => types[0].clone(),
-                _ => format!("({})", types.join(", ")),
-            },
+            client_result,
             single: values.len() == 1,
             client_values: values,
         });
+    }
+    // `x_async` beside `x`, unless a function of the library is called that.
+    let methods: std::collections::BTreeSet<String> = functions.iter().map(|f| f.method.clone()).collect();
+    for f in &mut functions {
+        let name = format!("{}_async", f.method.trim_start_matches("r#"));
+        if methods.contains(&name) || TAKEN_METHODS.contains(&name.as_str()) {
+            f.async_params = None;
+        } else if let Some(a) = &mut f.async_params {
+            a.method = name;
+        }
     }
     if !cx.unsupported.is_empty() {
         return Err(cx.unsupported);

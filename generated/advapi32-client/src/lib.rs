@@ -71,10 +71,11 @@ mod __dllgen {
             Key(id)
         }
     }
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct Advapi32 {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for Advapi32 {
         fn default() -> Self {
@@ -104,7 +105,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             Advapi32 {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -130,6 +131,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::RegCloseKey`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn RegCloseKey_async(
+            &self,
+            hKey: Key,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.RegCloseKey(hKey)
+            })
         }
         /// Calls `RegCreateKeyExW`.
         pub fn RegCreateKeyExW(
@@ -173,6 +188,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_phkResult, __dllgen_a_lpdwDisposition))
         }
+        /// [`Self::RegCreateKeyExW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn RegCreateKeyExW_async(
+            &self,
+            lpSubKey: String,
+            dwOptions: u32,
+            samDesired: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Key, u32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.RegCreateKeyExW(&lpSubKey, dwOptions, samDesired)
+            })
+        }
         /// Calls `RegDeleteKeyW`.
         pub fn RegDeleteKeyW(
             &self,
@@ -197,6 +228,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::RegDeleteKeyW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn RegDeleteKeyW_async(
+            &self,
+            lpSubKey: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.RegDeleteKeyW(&lpSubKey)
+            })
         }
         /// Calls `RegQueryValueExW`.
         pub fn RegQueryValueExW(
@@ -245,6 +290,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpType, __dllgen_a_lpData))
         }
+        /// [`Self::RegQueryValueExW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn RegQueryValueExW_async(
+            &self,
+            hKey: Key,
+            lpValueName: String,
+            lpData_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, u32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.RegQueryValueExW(hKey, &lpValueName, lpData_capacity)
+            })
+        }
         /// Calls `RegSetValueExW`.
         pub fn RegSetValueExW(
             &self,
@@ -288,6 +349,23 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::RegSetValueExW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn RegSetValueExW_async(
+            &self,
+            hKey: Key,
+            lpValueName: String,
+            dwType: u32,
+            lpData: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.RegSetValueExW(hKey, &lpValueName, dwType, &lpData)
+            })
         }
     }
 }

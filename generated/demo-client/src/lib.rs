@@ -129,10 +129,11 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for DemoReading {}
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct Demo {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for Demo {
         fn default() -> Self {
@@ -162,7 +163,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             Demo {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -189,6 +190,19 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::demo_add`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_add_async(
+            &self,
+            a: i32,
+            b: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.demo_add(a, b))
         }
         /// Calibrates in `steps` steps, calling `progress` (when given) after each; returns
         /// DEMO_ERR_CANCELLED when it asks to stop.
@@ -318,6 +332,20 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::demo_close`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_close_async(
+            &self,
+            dev: Device,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_close(dev)
+            })
+        }
         /// A description of the device; the caller frees it with demo_free.
         pub fn demo_describe(
             &self,
@@ -347,6 +375,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::demo_describe`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_describe_async(
+            &self,
+            dev: Device,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_describe(dev)
+            })
+        }
         /// Fails with errno set to `code`, returning -1.
         pub fn demo_fail(&self, code: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -366,6 +408,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::demo_fail`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_fail_async(
+            &self,
+            code: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_fail(code)
+            })
         }
         /// Measures `channel` (0 to 3) into `*out`.
         pub fn demo_measure(
@@ -394,6 +450,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// [`Self::demo_measure`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_measure_async(
+            &self,
+            dev: Device,
+            channel: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, DemoReading), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_measure(dev, channel)
+            })
         }
         /// The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
         /// `acc` when given; returns the sum, or -1 when neither is given.
@@ -493,6 +564,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
+        /// [`Self::demo_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_name_async(
+            &self,
+            dev: Device,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::string::String), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_name(dev, buf_capacity)
+            })
+        }
         /// Opens the device called `name` ("sim0" to "sim9").
         pub fn demo_open(
             &self,
@@ -520,6 +606,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// [`Self::demo_open`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_open_async(
+            &self,
+            name: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Device), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_open(&name)
+            })
         }
         /// Copies up to `cap` bytes of the log into `buf`; `*got` receives how many.
         pub fn demo_read(
@@ -560,6 +660,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
+        }
+        /// [`Self::demo_read`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_read_async(
+            &self,
+            dev: Device,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_read(dev, buf_capacity)
+            })
         }
         /// Multiplies `count` samples by `gain`, in place.
         pub fn demo_scale(
@@ -642,6 +757,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::demo_sum`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_sum_async(
+            &self,
+            values: Vec<i32>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_sum(&values)
+            })
+        }
         /// Flips every bit of `*flags`; returns how many were set before.
         pub fn demo_toggle(
             &self,
@@ -701,6 +830,17 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::demo_version`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_version_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.demo_version())
+        }
         /// Appends `len` bytes to the device's log.
         pub fn demo_write(
             &self,
@@ -738,6 +878,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::demo_write`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn demo_write_async(
+            &self,
+            dev: Device,
+            data: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.demo_write(dev, &data)
+            })
         }
     }
 }

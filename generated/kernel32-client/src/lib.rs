@@ -80,10 +80,11 @@ mod __dllgen {
             File(id)
         }
     }
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct Kernel32 {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for Kernel32 {
         fn default() -> Self {
@@ -113,7 +114,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             Kernel32 {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -139,6 +140,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::CloseHandle`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn CloseHandle_async(
+            &self,
+            hObject: File,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.CloseHandle(hObject)
+            })
         }
         /// Calls `CreateEventW`.
         pub fn CreateEventW(
@@ -220,6 +235,31 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::CreateFileW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn CreateFileW_async(
+            &self,
+            lpFileName: String,
+            dwDesiredAccess: u32,
+            dwShareMode: u32,
+            dwCreationDisposition: u32,
+            dwFlagsAndAttributes: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<File, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .CreateFileW(
+                        &lpFileName,
+                        dwDesiredAccess,
+                        dwShareMode,
+                        dwCreationDisposition,
+                        dwFlagsAndAttributes,
+                    )
+            })
+        }
         /// Calls `DeleteFileW`.
         pub fn DeleteFileW(
             &self,
@@ -244,6 +284,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::DeleteFileW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn DeleteFileW_async(
+            &self,
+            lpFileName: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.DeleteFileW(&lpFileName)
+            })
         }
         /// `FormatMessageW` called as the spec declares it: `DWORD WINAPI FormatMessageW_alloc(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId, LPWSTR *lpBuffer, DWORD nSize, va_list *Arguments)`.
         pub fn FormatMessageW_alloc(
@@ -285,6 +339,24 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpBuffer))
         }
+        /// [`Self::FormatMessageW_alloc`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn FormatMessageW_alloc_async(
+            &self,
+            dwMessageId: u32,
+            dwLanguageId: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (u32, ::core::option::Option<::std::string::String>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.FormatMessageW_alloc(dwMessageId, dwLanguageId)
+            })
+        }
         /// Calls `GetCurrentProcessId`.
         pub fn GetCurrentProcessId(&self) -> ::core::result::Result<u32, Error> {
             let (__dllgen_ret,) = self
@@ -302,6 +374,19 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::GetCurrentProcessId`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn GetCurrentProcessId_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.GetCurrentProcessId()
+            })
         }
         /// Calls `GetEnvironmentVariableW`.
         pub fn GetEnvironmentVariableW(
@@ -342,6 +427,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_lpBuffer)
         }
+        /// [`Self::GetEnvironmentVariableW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn GetEnvironmentVariableW_async(
+            &self,
+            lpName: String,
+            lpBuffer_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u16>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.GetEnvironmentVariableW(&lpName, lpBuffer_capacity)
+            })
+        }
         /// Calls `GetFileSize`.
         pub fn GetFileSize(
             &self,
@@ -367,6 +467,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpFileSizeHigh))
+        }
+        /// [`Self::GetFileSize`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn GetFileSize_async(
+            &self,
+            hFile: File,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(u32, u32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.GetFileSize(hFile)
+            })
         }
         /// Calls `GetModuleFileNameW`.
         pub fn GetModuleFileNameW(
@@ -405,6 +519,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpFilename))
+        }
+        /// [`Self::GetModuleFileNameW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn GetModuleFileNameW_async(
+            &self,
+            lpFilename_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(u32, ::std::vec::Vec<u16>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.GetModuleFileNameW(lpFilename_capacity)
+            })
         }
         /// Calls `ReadFile`.
         pub fn ReadFile(
@@ -445,6 +573,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpBuffer))
+        }
+        /// [`Self::ReadFile`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn ReadFile_async(
+            &self,
+            hFile: File,
+            lpBuffer_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.ReadFile(hFile, lpBuffer_capacity)
+            })
         }
         /// Calls `SetEnvironmentVariableW`.
         pub fn SetEnvironmentVariableW(
@@ -495,6 +638,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::SetEvent`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn SetEvent_async(
+            &self,
+            hEvent: File,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.SetEvent(hEvent)
+            })
+        }
         /// Calls `WaitForMultipleObjects`.
         pub fn WaitForMultipleObjects(
             &self,
@@ -537,6 +694,23 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::WaitForMultipleObjects`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn WaitForMultipleObjects_async(
+            &self,
+            lpHandles: Vec<File>,
+            bWaitAll: i32,
+            dwMilliseconds: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .WaitForMultipleObjects(&lpHandles, bWaitAll, dwMilliseconds)
+            })
+        }
         /// Calls `WriteFile`.
         pub fn WriteFile(
             &self,
@@ -577,6 +751,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpNumberOfBytesWritten))
+        }
+        /// [`Self::WriteFile`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn WriteFile_async(
+            &self,
+            hFile: File,
+            lpBuffer: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, u32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.WriteFile(hFile, &lpBuffer)
+            })
         }
     }
 }

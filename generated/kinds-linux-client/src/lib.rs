@@ -756,10 +756,11 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxInfoValue {}
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct KindsLinux {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for KindsLinux {
         fn default() -> Self {
@@ -793,7 +794,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             KindsLinux {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -825,6 +826,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::kx_camera_close`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_close_async(
+            &self,
+            cam: Camera,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_close(cam)
+            })
         }
         /// How many frames were delivered so far (any thread may ask).
         pub fn kx_camera_delivered(
@@ -858,6 +873,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_camera_delivered`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_delivered_async(
+            &self,
+            cam: Camera,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_delivered(cam)
+            })
+        }
         /// Completes every pending transfer, in submission order; returns how many.
         pub fn kx_camera_events(
             &self,
@@ -889,6 +918,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_events`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_events_async(
+            &self,
+            cam: Camera,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_events(cam)
+            })
         }
         /// Whether the read `id` has completed (1), is pending (0), or is unknown (-1).
         pub fn kx_camera_finished(
@@ -923,6 +966,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_finished`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_finished_async(
+            &self,
+            cam: Camera,
+            id: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_finished(cam, id)
+            })
         }
         /// Keeps `fn` (NULL: none) until the camera closes or another is set; -1 while acquiring.
         pub fn kx_camera_on_frame(
@@ -1014,6 +1072,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_open`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_open_async(
+            &self,
+            frame_bytes: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Camera, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_open(frame_bytes)
+            })
         }
         /// Queues `buf` (`len` bytes, at most a frame's) for the acquisition: each frame goes into
         /// the oldest queued buffer, which the camera keeps until then, and `filled` is called; a
@@ -1155,6 +1227,24 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
+        /// [`Self::kx_camera_read`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_read_async(
+            &self,
+            cam: Camera,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::dllgen_runtime::marshal::retained::Retained<u8>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_read(cam, buf_capacity)
+            })
+        }
         /// Starts delivering `count` frames from a new thread and returns at once: 0, or -1 without
         /// a frame callback or a queued buffer, or while acquiring.
         pub fn kx_camera_start(
@@ -1190,6 +1280,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_camera_start`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_start_async(
+            &self,
+            cam: Camera,
+            count: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_start(cam, count)
+            })
+        }
         /// Asks the acquisition thread to stop after the frame it is delivering, waits for it;
         /// returns how many frames were delivered.
         pub fn kx_camera_stop(&self, cam: Camera) -> ::core::result::Result<i32, Error> {
@@ -1219,6 +1324,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_stop`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_stop_async(
+            &self,
+            cam: Camera,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_stop(cam)
+            })
         }
         /// Submits a read of `len` bytes into `buf`, which the camera keeps until the transfer
         /// completes: a later kx_camera_events fills it (byte i of transfer t being
@@ -1332,6 +1451,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_wait`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_wait_async(
+            &self,
+            cam: Camera,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_wait(cam)
+            })
         }
         /// Submits a write of `len` bytes from `buf`, which the camera keeps until the transfer
         /// completes: a later kx_camera_events reads it and calls `done` once, with the count of
@@ -1453,6 +1586,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_a_buf)
+        }
+        /// [`Self::kx_claim`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_claim_async(
+            &self,
+            buf_capacity: usize,
+            claim: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u8>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_claim(buf_capacity, claim)
+            })
         }
         /// The sum of every number given, also passed to `w` when given.
         pub fn kx_clash(
@@ -1688,6 +1836,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_describe`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_describe_async(
+            &self,
+            dev: Device,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_describe(dev)
+            })
+        }
         /// Calls `visit` (when given) with each of `count` names ("n0", "n1", ...); returns
         /// `count`.
         pub fn kx_each(
@@ -1805,6 +1967,18 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_o_src_len))
         }
+        /// [`Self::kx_eat`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_eat_async(
+            &self,
+            src: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, usize), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_eat(&src))
+        }
         /// Raises events 0..n-1 with `what` on `dev`'s listener; returns the sum of what it
         /// returned, or -1 without a listener.
         pub fn kx_emit(
@@ -1844,6 +2018,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_emit`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_emit_async(
+            &self,
+            dev: Device,
+            n: i32,
+            what: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_emit(dev, n, &what)
+            })
+        }
         /// Calls `kx_error_text`.
         pub fn kx_error_text(
             &self,
@@ -1882,6 +2072,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_error_text`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_error_text_async(
+            &self,
+            status: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_error_text(status)
+            })
+        }
         /// 1 when `v` is even, else 0 (an error).
         pub fn kx_even(&self, v: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -1910,6 +2114,18 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_even`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_even_async(
+            &self,
+            v: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_even(v))
         }
         /// Sets `*msg` to a message about `code`, which the caller frees with kx_free (NULL for
         /// 0); returns `code`.
@@ -1953,6 +2169,23 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_msg))
         }
+        /// [`Self::kx_explain`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_explain_async(
+            &self,
+            code: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::core::option::Option<::std::string::String>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_explain(code)
+            })
+        }
         /// Fails with errno set to `code`; returns -1.
         pub fn kx_fail(&self, code: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -1981,6 +2214,18 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_fail`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_fail_async(
+            &self,
+            code: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_fail(code))
         }
         /// Fills `block->count * block->stride` bytes of `out` (none without `block`) with
         /// 0, 7, 14...; returns how many: an out-buffer sized by struct fields.
@@ -2067,6 +2312,20 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
+        /// [`Self::kx_fill_odd`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_fill_odd_async(
+            &self,
+            size: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u32>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_fill_odd(size)
+            })
+        }
         /// The device opened with `path` most recently, or NULL.
         pub fn kx_find(&self, path: &str) -> ::core::result::Result<Device, Error> {
             let (__dllgen_ret,) = self
@@ -2097,6 +2356,18 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_find`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_find_async(
+            &self,
+            path: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Device, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_find(&path))
         }
         /// Calls the kept callback (if any) with 7, then `fn` with 1; returns the sum of their
         /// results.
@@ -2188,6 +2459,18 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_fixed`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_fixed_async(
+            &self,
+            x: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_fixed(x))
         }
         /// Negates `n` flags in place; returns how many were set before.
         pub fn kx_flip(&self, flags: &mut [bool]) -> ::core::result::Result<i32, Error> {
@@ -2367,6 +2650,20 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_info))
         }
+        /// [`Self::kx_info_get`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_info_get_async(
+            &self,
+            dev: Device,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, KxInfo), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_info_get(dev)
+            })
+        }
         /// Joins `n` strings with '+' into `out` (capacity `cap`, NUL-terminated); returns the
         /// length written, or -1 when it does not fit; `parts[n]` must be NULL (argv-style).
         pub fn kx_join(
@@ -2425,6 +2722,25 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_a_out)
+        }
+        /// [`Self::kx_join`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_join_async(
+            &self,
+            parts: Vec<String>,
+            out_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u8>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .kx_join(
+                        &parts.iter().map(String::as_str).collect::<Vec<&str>>(),
+                        out_capacity,
+                    )
+            })
         }
         /// Keeps `fn` to call during a later kx_fire (a library that stores callbacks).
         pub fn kx_keep(
@@ -2581,6 +2897,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_out)
         }
+        /// [`Self::kx_line`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_line_async(
+            &self,
+            from: KxPoint,
+            step: KxPoint,
+            out_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<KxPoint>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_line(from, step, out_capacity)
+            })
+        }
         /// Keeps `fn` (NULL: none) on `dev` until the device closes or another is set; returns how
         /// many listeners were set on it so far.
         pub fn kx_listen(
@@ -2668,6 +3000,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_logger_line`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_logger_line_async(
+            &self,
+            line: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_logger_line(&line)
+            })
         }
         /// Keeps `log` for good (NULL: none); kx_logger_line sends it a line and returns what it
         /// returned (-1 without one).
@@ -2763,6 +3109,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_mean`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_mean_async(
+            &self,
+            values: Vec<f64>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<f64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_mean(&values)
+            })
+        }
         /// Copies the device path into `buf` (capacity `cap`); returns the length written.
         pub fn kx_name(
             &self,
@@ -2809,6 +3169,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_buf)
         }
+        /// [`Self::kx_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_name_async(
+            &self,
+            dev: Device,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u8>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_name(dev, buf_capacity)
+            })
+        }
         /// Succeeds without a device: `*out` is NULL.
         pub fn default_(&self) -> ::core::result::Result<(i32, Device), Error> {
             let (__dllgen_ret, __dllgen_a_out) = self
@@ -2838,6 +3213,17 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// [`Self::default_`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn default__async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Device), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.default_())
         }
         /// A point moved by (`dx`, `dy`): a struct passed and returned by value.
         pub fn kx_offset(
@@ -2875,6 +3261,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_offset`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_offset_async(
+            &self,
+            p: KxPoint,
+            dx: i32,
+            dy: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<KxPoint, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_offset(p, dx, dy)
+            })
+        }
         /// Opens the device at `path`.
         pub fn open(&self, path: &str) -> ::core::result::Result<(i32, Device), Error> {
             let (__dllgen_ret, __dllgen_a_out) = self
@@ -2908,6 +3310,18 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// [`Self::open`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn open_async(
+            &self,
+            path: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Device), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.open(&path))
         }
         /// Keeps `cmp` as comparator `slot` (0..3) until it is replaced or kx_orders_clear runs,
         /// then calls `destroy(ctx)`. A bad slot returns -1 and calls `destroy` at once (as
@@ -3046,6 +3460,19 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::kx_orders_clear`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_orders_clear_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_orders_clear()
+            })
+        }
         /// The library's origin point (a static struct), or NULL when `give` is 0.
         pub fn kx_origin(
             &self,
@@ -3078,6 +3505,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_origin`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_origin_async(
+            &self,
+            give: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<KxPoint>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_origin(give)
+            })
         }
         /// Writes `cap + 16` bytes into `buf`: a library that writes past what it was given.
         pub fn kx_overfill(
@@ -3123,6 +3564,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_buf)
         }
+        /// [`Self::kx_overfill`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_overfill_async(
+            &self,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u8>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_overfill(buf_capacity)
+            })
+        }
         /// Writes 10 values through `out`, which the spec describes as one (an `out` that is
         /// really an array).
         pub fn kx_overrun(&self) -> ::core::result::Result<i32, Error> {
@@ -3150,6 +3605,17 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_a_out)
+        }
+        /// [`Self::kx_overrun`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_overrun_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_overrun())
         }
         /// Copies `src` into `dst` reversed. On entry `*dst_len` is the capacity of `dst`, on
         /// return how many bytes were written; -5 when `src` does not fit (nothing written,
@@ -3215,6 +3681,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dst))
         }
+        /// [`Self::kx_pack`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_pack_async(
+            &self,
+            dst_capacity: usize,
+            src: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_pack(dst_capacity, &src)
+            })
+        }
         /// The library's own packet `n` (0 to 2): kind n + 1 and 3n values 100, 101...; NULL for
         /// another `n`.
         pub fn kx_packet_get(
@@ -3248,6 +3729,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_packet_get`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_packet_get_async(
+            &self,
+            n: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<KxPacket>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_packet_get(n)
+            })
         }
         /// The sum of the packet's values, times its kind.
         pub fn kx_packet_sum(&self, p: &KxPacket) -> ::core::result::Result<i64, Error> {
@@ -3328,6 +3823,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
+        }
+        /// [`Self::kx_read`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_read_async(
+            &self,
+            dev: Device,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_read(dev, buf_capacity)
+            })
         }
         /// Writes `*in` with each field changed into `*out`; returns the fields' sum.
         pub fn kx_repack(
@@ -3579,6 +4089,20 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
+        /// [`Self::kx_series_make`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_series_make_async(
+            &self,
+            n: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, KxSeries), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_series_make(n)
+            })
+        }
         /// The sum of every value of every series of the chain from `first` (at most 1000
         /// series); `*series` gets how many there are, `*chars` the length of all their labels.
         pub fn kx_series_sum(
@@ -3810,6 +4334,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_streams_live`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_streams_live_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_streams_live()
+            })
+        }
         /// The sum of `each(ctx, i)` for i in 0..n: a context that is an integer (as LPARAM).
         pub fn kx_sum_each(
             &self,
@@ -3959,6 +4496,20 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
+        /// [`Self::kx_sum_points`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_sum_points_async(
+            &self,
+            pts: Vec<KxPoint>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, KxPoint), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_sum_points(&pts)
+            })
+        }
         /// Swaps a point's coordinates in place.
         pub fn kx_swap(&self, p: &mut KxPoint) -> ::core::result::Result<(), Error> {
             let __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::lend(p);
@@ -4066,6 +4617,17 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_unfreed`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_unfreed_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_unfreed())
+        }
         /// Copies UTF-16 `text` upper-cased (ASCII letters) into `out`, NUL-terminated within
         /// `cap` units.
         pub fn kx_upper16(
@@ -4114,6 +4676,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_a_out)
+        }
+        /// [`Self::kx_upper16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_upper16_async(
+            &self,
+            text: String,
+            out_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u16>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_upper16(&text, out_capacity)
+            })
         }
         /// Writes a description of `v` into `out` (capacity `cap`, NUL-terminated): "int 7",
         /// "real 2.500", "text hello", "point (1,2)", or "other 9" for another kind; returns its
@@ -4200,6 +4777,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_v))
+        }
+        /// [`Self::kx_value_get`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_value_get_async(
+            &self,
+            n: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, KxValue), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_value_get(n)
+            })
         }
         /// Calls `visit` with the device; returns what it returns.
         pub fn kx_visit_device(
@@ -4324,6 +4915,28 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_weigh`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_weigh_async(
+            &self,
+            w: i32,
+            r: i32,
+            out: i32,
+            args: i32,
+            ret: i32,
+            keep: i32,
+            id: i32,
+            s: i32,
+            data: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_weigh(w, r, out, args, ret, keep, id, s, &data)
+            })
+        }
         /// Calls `kx_write`.
         pub fn kx_write(
             &self,
@@ -4370,6 +4983,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_write`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_write_async(
+            &self,
+            dev: Device,
+            data: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_write(dev, &data)
+            })
         }
         /// Writes `block->count * block->stride` bytes: a length from struct fields.
         pub fn kx_write_block(

@@ -1129,10 +1129,11 @@ mod __dllgen {
         &str,
         i32,
     ) -> i32 + ::core::marker::Send;
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct Sqlite3 {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for Sqlite3 {
         fn default() -> Self {
@@ -1162,7 +1163,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             Sqlite3 {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -1313,6 +1314,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_backup_finish`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_backup_finish_async(
+            &self,
+            p: Backup,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_backup_finish(p)
+            })
         }
         /// * CAPI3REF: Online Backup API.
         /// *
@@ -1539,6 +1554,24 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_backup_init`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_backup_init_async(
+            &self,
+            pDest: Db,
+            zDestName: String,
+            pSource: Db,
+            zSourceName: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Backup, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_backup_init(pDest, &zDestName, pSource, &zSourceName)
+            })
+        }
         /// Calls `sqlite3_backup_pagecount`.
         pub fn sqlite3_backup_pagecount(
             &self,
@@ -1571,6 +1604,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_backup_pagecount`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_backup_pagecount_async(
+            &self,
+            p: Backup,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_backup_pagecount(p)
+            })
+        }
         /// Calls `sqlite3_backup_remaining`.
         pub fn sqlite3_backup_remaining(
             &self,
@@ -1602,6 +1649,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_backup_remaining`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_backup_remaining_async(
+            &self,
+            p: Backup,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_backup_remaining(p)
+            })
         }
         /// Calls `sqlite3_backup_step`.
         pub fn sqlite3_backup_step(
@@ -1636,6 +1697,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_backup_step`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_backup_step_async(
+            &self,
+            p: Backup,
+            nPage: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_backup_step(p, nPage)
+            })
         }
         /// * CAPI3REF: Binding Values To Prepared Statements
         /// * KEYWORDS: {host parameter} {host parameters} {host parameter name}
@@ -1823,6 +1899,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_blob`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_blob_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_blob(arg0, arg1, &arg2)
+            })
+        }
         /// Calls `sqlite3_bind_blob64`.
         pub fn sqlite3_bind_blob64(
             &self,
@@ -1872,6 +1964,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_blob64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_blob64_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_blob64(arg0, arg1, &arg2)
+            })
+        }
         /// Calls `sqlite3_bind_double`.
         pub fn sqlite3_bind_double(
             &self,
@@ -1907,6 +2015,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_bind_double`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_double_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: f64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_double(arg0, arg1, arg2)
+            })
         }
         /// Calls `sqlite3_bind_int`.
         pub fn sqlite3_bind_int(
@@ -1944,6 +2068,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_int`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_int_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_int(arg0, arg1, arg2)
+            })
+        }
         /// Calls `sqlite3_bind_int64`.
         pub fn sqlite3_bind_int64(
             &self,
@@ -1980,6 +2120,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_int64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_int64_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_int64(arg0, arg1, arg2)
+            })
+        }
         /// Calls `sqlite3_bind_null`.
         pub fn sqlite3_bind_null(
             &self,
@@ -2013,6 +2169,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_bind_null`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_null_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_null(arg0, arg1)
+            })
         }
         /// * CAPI3REF: Number Of SQL Parameters
         /// * METHOD: sqlite3_stmt
@@ -2062,6 +2233,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_parameter_count`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_parameter_count_async(
+            &self,
+            arg0: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_parameter_count(arg0)
+            })
+        }
         /// * CAPI3REF: Index Of A Parameter With A Given Name
         /// * METHOD: sqlite3_stmt
         /// *
@@ -2110,6 +2295,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_bind_parameter_index`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_parameter_index_async(
+            &self,
+            arg0: Stmt,
+            zName: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_parameter_index(arg0, &zName)
+            })
         }
         /// * CAPI3REF: Name Of A Host Parameter
         /// * METHOD: sqlite3_stmt
@@ -2174,6 +2374,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_parameter_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_parameter_name_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_parameter_name(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_bind_text`.
         pub fn sqlite3_bind_text(
             &self,
@@ -2223,6 +2438,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_text`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_text_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_text(arg0, arg1, &arg2)
+            })
+        }
         /// Calls `sqlite3_bind_text16`.
         pub fn sqlite3_bind_text16(
             &self,
@@ -2260,6 +2491,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_bind_text16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_text16_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_text16(arg0, arg1, &arg2)
+            })
         }
         /// Calls `sqlite3_bind_text64`.
         pub fn sqlite3_bind_text64(
@@ -2310,6 +2557,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_text64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_text64_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_text64(arg0, arg1, &arg2)
+            })
+        }
         /// `sqlite3_bind_text` called as the spec declares it: `int sqlite3_bind_text_static(sqlite3_stmt *stmt, int i, const char *text, int n, void (*destructor)(void *))`.
         pub fn sqlite3_bind_text_static(
             &self,
@@ -2359,6 +2622,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_text_static`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_text_static_async(
+            &self,
+            stmt: Stmt,
+            i: i32,
+            text: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_text_static(stmt, i, &text)
+            })
+        }
         /// Calls `sqlite3_bind_value`.
         pub fn sqlite3_bind_value(
             &self,
@@ -2394,6 +2673,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_bind_value`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_value_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_value(arg0, arg1, arg2)
+            })
         }
         /// Calls `sqlite3_bind_zeroblob`.
         pub fn sqlite3_bind_zeroblob(
@@ -2431,6 +2726,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_bind_zeroblob`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_zeroblob_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            n: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_zeroblob(arg0, arg1, n)
+            })
+        }
         /// Calls `sqlite3_bind_zeroblob64`.
         pub fn sqlite3_bind_zeroblob64(
             &self,
@@ -2466,6 +2777,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_bind_zeroblob64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_bind_zeroblob64_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: u64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_bind_zeroblob64(arg0, arg1, arg2)
+            })
         }
         /// * CAPI3REF: Return The Size Of An Open BLOB
         /// * METHOD: sqlite3_blob
@@ -2509,6 +2836,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_blob_bytes`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_blob_bytes_async(
+            &self,
+            arg0: Blob,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_blob_bytes(arg0)
+            })
         }
         /// * CAPI3REF: Close A BLOB Handle
         /// * DESTRUCTOR: sqlite3_blob
@@ -2559,6 +2900,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_blob_close`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_blob_close_async(
+            &self,
+            arg0: Blob,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_blob_close(arg0)
+            })
         }
         /// * CAPI3REF: Open A BLOB For Incremental I/O
         /// * METHOD: sqlite3
@@ -2691,6 +3046,26 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppBlob))
         }
+        /// [`Self::sqlite3_blob_open`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_blob_open_async(
+            &self,
+            arg0: Db,
+            zDb: String,
+            zTable: String,
+            zColumn: String,
+            iRow: i64,
+            flags: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Blob), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_blob_open(arg0, &zDb, &zTable, &zColumn, iRow, flags)
+            })
+        }
         /// * CAPI3REF: Read Data From A BLOB Incrementally
         /// * METHOD: sqlite3_blob
         /// *
@@ -2766,6 +3141,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_Z))
         }
+        /// [`Self::sqlite3_blob_read`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_blob_read_async(
+            &self,
+            arg0: Blob,
+            Z_capacity: usize,
+            iOffset: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_blob_read(arg0, Z_capacity, iOffset)
+            })
+        }
         /// * CAPI3REF: Move a BLOB Handle to a New Row
         /// * METHOD: sqlite3_blob
         /// *
@@ -2819,6 +3210,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_blob_reopen`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_blob_reopen_async(
+            &self,
+            arg0: Blob,
+            arg1: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_blob_reopen(arg0, arg1)
+            })
         }
         /// * CAPI3REF: Write Data Into A BLOB Incrementally
         /// * METHOD: sqlite3_blob
@@ -2905,6 +3311,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_blob_write`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_blob_write_async(
+            &self,
+            arg0: Blob,
+            z: Vec<u8>,
+            iOffset: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_blob_write(arg0, &z, iOffset)
+            })
         }
         /// * CAPI3REF: Register A Callback To Handle SQLITE_BUSY Errors
         /// * KEYWORDS: {busy-handler callback} {busy handler}
@@ -3070,6 +3492,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_busy_timeout`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_busy_timeout_async(
+            &self,
+            arg0: Db,
+            ms: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_busy_timeout(arg0, ms)
+            })
+        }
         /// * CAPI3REF: Count The Number Of Rows Modified
         /// * METHOD: sqlite3
         /// *
@@ -3155,6 +3592,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_changes`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_changes_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_changes(arg0)
+            })
+        }
         /// Calls `sqlite3_changes64`.
         pub fn sqlite3_changes64(&self, arg0: Db) -> ::core::result::Result<i64, Error> {
             let (__dllgen_ret,) = self
@@ -3183,6 +3634,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_changes64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_changes64_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_changes64(arg0)
+            })
         }
         /// * CAPI3REF: Reset All Bindings On A Prepared Statement
         /// * METHOD: sqlite3_stmt
@@ -3220,6 +3685,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_clear_bindings`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_clear_bindings_async(
+            &self,
+            arg0: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_clear_bindings(arg0)
+            })
         }
         /// * CAPI3REF: Closing A Database Connection
         /// * DESTRUCTOR: sqlite3
@@ -3285,6 +3764,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_close`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_close_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_close(arg0)
+            })
+        }
         /// Calls `sqlite3_close_v2`.
         pub fn sqlite3_close_v2(&self, arg0: Db) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -3313,6 +3806,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_close_v2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_close_v2_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_close_v2(arg0)
+            })
         }
         /// * CAPI3REF: Collation Needed Callbacks
         /// * METHOD: sqlite3
@@ -3700,6 +4207,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_blob`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_blob_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::vec::Vec<u8>>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_blob(arg0, iCol)
+            })
+        }
         /// Calls `sqlite3_column_bytes`.
         pub fn sqlite3_column_bytes(
             &self,
@@ -3734,6 +4256,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_bytes`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_bytes_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_bytes(arg0, iCol)
+            })
+        }
         /// Calls `sqlite3_column_bytes16`.
         pub fn sqlite3_column_bytes16(
             &self,
@@ -3767,6 +4304,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_bytes16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_bytes16_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_bytes16(arg0, iCol)
+            })
         }
         /// * CAPI3REF: Number Of Columns In A Result Set
         /// * METHOD: sqlite3_stmt
@@ -3810,6 +4362,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_count`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_count_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_count(pStmt)
+            })
         }
         /// * CAPI3REF: Source Of Data In A Query Result
         /// * METHOD: sqlite3_stmt
@@ -3890,6 +4456,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_database_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_database_name_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_database_name(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_column_database_name16`.
         pub fn sqlite3_column_database_name16(
             &self,
@@ -3929,6 +4510,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_database_name16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_database_name16_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_database_name16(arg0, arg1)
+            })
         }
         /// * CAPI3REF: Declared Datatype Of A Query Result
         /// * METHOD: sqlite3_stmt
@@ -3997,6 +4593,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_decltype`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_decltype_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_decltype(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_column_decltype16`.
         pub fn sqlite3_column_decltype16(
             &self,
@@ -4037,6 +4648,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_decltype16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_decltype16_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_decltype16(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_column_double`.
         pub fn sqlite3_column_double(
             &self,
@@ -4070,6 +4696,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_double`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_double_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<f64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_double(arg0, iCol)
+            })
         }
         /// Calls `sqlite3_column_int`.
         pub fn sqlite3_column_int(
@@ -4105,6 +4746,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_int`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_int_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_int(arg0, iCol)
+            })
+        }
         /// Calls `sqlite3_column_int64`.
         pub fn sqlite3_column_int64(
             &self,
@@ -4138,6 +4794,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_int64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_int64_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_int64(arg0, iCol)
+            })
         }
         /// * CAPI3REF: Column Names In A Result Set
         /// * METHOD: sqlite3_stmt
@@ -4203,6 +4874,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_name_async(
+            &self,
+            arg0: Stmt,
+            N: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_name(arg0, N)
+            })
+        }
         /// Calls `sqlite3_column_name16`.
         pub fn sqlite3_column_name16(
             &self,
@@ -4242,6 +4928,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_name16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_name16_async(
+            &self,
+            arg0: Stmt,
+            N: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_name16(arg0, N)
+            })
         }
         /// Calls `sqlite3_column_origin_name`.
         pub fn sqlite3_column_origin_name(
@@ -4283,6 +4984,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_origin_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_origin_name_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_origin_name(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_column_origin_name16`.
         pub fn sqlite3_column_origin_name16(
             &self,
@@ -4322,6 +5038,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_origin_name16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_origin_name16_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_origin_name16(arg0, arg1)
+            })
         }
         /// Calls `sqlite3_column_table_name`.
         pub fn sqlite3_column_table_name(
@@ -4363,6 +5094,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_table_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_table_name_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_table_name(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_column_table_name16`.
         pub fn sqlite3_column_table_name16(
             &self,
@@ -4402,6 +5148,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_table_name16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_table_name16_async(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_table_name16(arg0, arg1)
+            })
         }
         /// Calls `sqlite3_column_text`.
         pub fn sqlite3_column_text(
@@ -4443,6 +5204,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_text`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_text_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_text(arg0, iCol)
+            })
+        }
         /// Calls `sqlite3_column_text16`.
         pub fn sqlite3_column_text16(
             &self,
@@ -4483,6 +5259,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_text16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_text16_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_text16(arg0, iCol)
+            })
+        }
         /// Calls `sqlite3_column_type`.
         pub fn sqlite3_column_type(
             &self,
@@ -4517,6 +5308,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_column_type`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_type_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_type(arg0, iCol)
+            })
+        }
         /// Calls `sqlite3_column_value`.
         pub fn sqlite3_column_value(
             &self,
@@ -4550,6 +5356,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_column_value`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_column_value_async(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Value, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_column_value(arg0, iCol)
+            })
         }
         /// * CAPI3REF: Commit And Rollback Notification Callbacks
         /// * METHOD: sqlite3
@@ -4686,6 +5507,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_compileoption_get`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_compileoption_get_async(
+            &self,
+            N: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_compileoption_get(N)
+            })
+        }
         /// Calls `sqlite3_compileoption_used`.
         pub fn sqlite3_compileoption_used(
             &self,
@@ -4719,6 +5554,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_compileoption_used`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_compileoption_used_async(
+            &self,
+            zOptName: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_compileoption_used(&zOptName)
+            })
         }
         /// * CAPI3REF: Determine If An SQL Statement Is Complete
         /// *
@@ -4781,6 +5630,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_complete`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_complete_async(
+            &self,
+            sql: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_complete(&sql)
+            })
+        }
         /// Calls `sqlite3_complete16`.
         pub fn sqlite3_complete16(
             &self,
@@ -4814,6 +5677,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_complete16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_complete16_async(
+            &self,
+            sql: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_complete16(&sql)
+            })
         }
         /// `sqlite3_config` called as the spec declares it: `int sqlite3_config_int(int op, int value)`.
         ///
@@ -4879,6 +5756,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_config_int`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_config_int_async(
+            &self,
+            op: i32,
+            value: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_config_int(op, value)
+            })
+        }
         /// `sqlite3_config` called as the spec declares it: `int sqlite3_config_threading(int op)`.
         ///
         /// * CAPI3REF: Configuring The SQLite Library
@@ -4941,6 +5833,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_config_threading`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_config_threading_async(
+            &self,
+            op: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_config_threading(op)
+            })
+        }
         /// * CAPI3REF: Database Connection For Functions
         /// * METHOD: sqlite3_context
         /// *
@@ -4979,6 +5885,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_context_db_handle`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_context_db_handle_async(
+            &self,
+            arg0: Context,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Db, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_context_db_handle(arg0)
+            })
         }
         /// * CAPI3REF: Define New Collating Sequences
         /// * METHOD: sqlite3
@@ -5333,6 +6253,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_create_filename`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_create_filename_async(
+            &self,
+            zDatabase: String,
+            zJournal: String,
+            zWal: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Filename, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_create_filename(&zDatabase, &zJournal, &zWal)
+            })
         }
         /// * CAPI3REF: Create Or Redefine SQL Functions
         /// * KEYWORDS: {function creation routines}
@@ -5808,6 +6744,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_data_count`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_data_count_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_data_count(pStmt)
+            })
+        }
         /// * CAPI3REF: Flush caches to disk mid-transaction
         /// * METHOD: sqlite3
         /// *
@@ -5868,6 +6818,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_db_cacheflush`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_cacheflush_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_cacheflush(arg0)
+            })
+        }
         /// `sqlite3_db_config` called as the spec declares it: `int sqlite3_db_config_flag(sqlite3 *db, int op, int onoff, int *pResult)`.
         ///
         /// * CAPI3REF: Configure database connections
@@ -5923,6 +6887,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pResult))
         }
+        /// [`Self::sqlite3_db_config_flag`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_config_flag_async(
+            &self,
+            db: Db,
+            op: i32,
+            onoff: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, i32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_config_flag(db, op, onoff)
+            })
+        }
         /// `sqlite3_db_config` called as the spec declares it: `int sqlite3_db_config_lookaside(sqlite3 *db, int op, void *pBuf, int sz, int cnt)`.
         ///
         /// * CAPI3REF: Configure database connections
@@ -5974,6 +6954,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_db_config_lookaside`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_config_lookaside_async(
+            &self,
+            db: Db,
+            sz: i32,
+            cnt: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_config_lookaside(db, sz, cnt)
+            })
         }
         /// * CAPI3REF: Return The Filename For A Database Connection
         /// * METHOD: sqlite3
@@ -6038,6 +7034,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_db_filename`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_filename_async(
+            &self,
+            db: Db,
+            zDbName: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Filename, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_filename(db, &zDbName)
+            })
+        }
         /// * CAPI3REF: Find The Database Handle Of A Prepared Statement
         /// * METHOD: sqlite3_stmt
         /// *
@@ -6078,6 +7089,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_db_handle`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_handle_async(
+            &self,
+            arg0: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Db, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_handle(arg0)
+            })
+        }
         /// * CAPI3REF: Retrieve the mutex for a database connection
         /// * METHOD: sqlite3
         /// *
@@ -6116,6 +7141,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_db_mutex`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_mutex_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Mutex, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_mutex(arg0)
+            })
         }
         /// * CAPI3REF: Return The Schema Name For A Database Connection
         /// * METHOD: sqlite3
@@ -6174,6 +7213,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_db_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_name_async(
+            &self,
+            db: Db,
+            N: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_name(db, N)
+            })
+        }
         /// * CAPI3REF: Determine if a database is read-only
         /// * METHOD: sqlite3
         /// *
@@ -6215,6 +7269,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_db_readonly`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_readonly_async(
+            &self,
+            db: Db,
+            zDbName: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_readonly(db, &zDbName)
+            })
+        }
         /// * CAPI3REF: Free Memory Used By A Database Connection
         /// * METHOD: sqlite3
         /// *
@@ -6255,6 +7324,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_db_release_memory`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_release_memory_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_release_memory(arg0)
+            })
         }
         /// * CAPI3REF: Database Connection Status
         /// * METHOD: sqlite3
@@ -6317,6 +7400,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr))
+        }
+        /// [`Self::sqlite3_db_status`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_db_status_async(
+            &self,
+            arg0: Db,
+            op: i32,
+            resetFlg: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, i32, i32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_db_status(arg0, op, resetFlg)
+            })
         }
         /// * CAPI3REF: Deserialize a database
         /// *
@@ -6400,6 +7499,23 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_deserialize`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_deserialize_async(
+            &self,
+            db: Db,
+            zSchema: String,
+            pData: Vec<u8>,
+            szDb: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_deserialize(db, &zSchema, &pData, szDb)
+            })
         }
         /// * CAPI3REF: Remove Unnecessary Virtual Table Implementations
         /// * METHOD: sqlite3
@@ -6503,6 +7619,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_enable_load_extension`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_enable_load_extension_async(
+            &self,
+            db: Db,
+            onoff: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_enable_load_extension(db, onoff)
+            })
+        }
         /// * CAPI3REF: Enable Or Disable Shared Pager Cache
         /// *
         /// * ^(This routine enables or disables the sharing of the database cache
@@ -6575,6 +7706,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_enable_shared_cache`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_enable_shared_cache_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_enable_shared_cache(arg0)
+            })
         }
         /// * CAPI3REF: Error Codes And Messages
         /// * METHOD: sqlite3
@@ -6662,6 +7807,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_errcode`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_errcode_async(
+            &self,
+            db: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_errcode(db)
+            })
+        }
         /// Calls `sqlite3_errmsg`.
         pub fn sqlite3_errmsg(
             &self,
@@ -6699,6 +7858,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_errmsg`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_errmsg_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_errmsg(arg0)
+            })
         }
         /// Calls `sqlite3_errmsg16`.
         pub fn sqlite3_errmsg16(
@@ -6738,6 +7911,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_errmsg16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_errmsg16_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_errmsg16(arg0)
+            })
+        }
         /// Calls `sqlite3_error_offset`.
         pub fn sqlite3_error_offset(
             &self,
@@ -6769,6 +7956,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_error_offset`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_error_offset_async(
+            &self,
+            db: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_error_offset(db)
+            })
         }
         /// Calls `sqlite3_errstr`.
         pub fn sqlite3_errstr(
@@ -6807,6 +8008,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_errstr`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_errstr_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_errstr(arg0)
+            })
         }
         /// * CAPI3REF: One-Step Query Execution Interface
         /// * METHOD: sqlite3
@@ -6991,6 +8206,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_expanded_sql`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_expanded_sql_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_expanded_sql(pStmt)
+            })
+        }
         /// Calls `sqlite3_expired`.
         pub fn sqlite3_expired(&self, arg0: Stmt) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -7019,6 +8248,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_expired`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_expired_async(
+            &self,
+            arg0: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_expired(arg0)
+            })
         }
         /// Calls `sqlite3_extended_errcode`.
         pub fn sqlite3_extended_errcode(
@@ -7051,6 +8294,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_extended_errcode`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_extended_errcode_async(
+            &self,
+            db: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_extended_errcode(db)
+            })
         }
         /// * CAPI3REF: Enable Or Disable Extended Result Codes
         /// * METHOD: sqlite3
@@ -7090,6 +8347,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_extended_result_codes`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_extended_result_codes_async(
+            &self,
+            arg0: Db,
+            onoff: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_extended_result_codes(arg0, onoff)
+            })
         }
         /// `sqlite3_file_control` called as the spec declares it: `int sqlite3_file_control_int(sqlite3 *db, const char *zDbName, int op, int *pArg)`.
         ///
@@ -7243,6 +8515,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_filename_database`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_filename_database_async(
+            &self,
+            arg0: Filename,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_filename_database(arg0)
+            })
+        }
         /// Calls `sqlite3_filename_journal`.
         pub fn sqlite3_filename_journal(
             &self,
@@ -7281,6 +8567,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_filename_journal`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_filename_journal_async(
+            &self,
+            arg0: Filename,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_filename_journal(arg0)
+            })
+        }
         /// Calls `sqlite3_filename_wal`.
         pub fn sqlite3_filename_wal(
             &self,
@@ -7318,6 +8618,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_filename_wal`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_filename_wal_async(
+            &self,
+            arg0: Filename,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_filename_wal(arg0)
+            })
         }
         /// * CAPI3REF: Destroy A Prepared Statement Object
         /// * DESTRUCTOR: sqlite3_stmt
@@ -7374,6 +8688,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_finalize`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_finalize_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_finalize(pStmt)
+            })
+        }
         /// Calls `sqlite3_free_filename`.
         pub fn sqlite3_free_filename(
             &self,
@@ -7402,6 +8730,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_free_filename`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_free_filename_async(
+            &self,
+            arg0: Filename,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_free_filename(arg0)
+            })
         }
         /// * CAPI3REF: Test For Auto-Commit Mode
         /// * KEYWORDS: {autocommit mode}
@@ -7453,6 +8795,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_get_autocommit`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_get_autocommit_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_get_autocommit(arg0)
+            })
         }
         /// * CAPI3REF: Convenience Routines For Running Queries
         /// * METHOD: sqlite3
@@ -7608,6 +8964,32 @@ mod __dllgen {
                 __dllgen_a_pzErrmsg,
             ))
         }
+        /// [`Self::sqlite3_get_table`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_get_table_async(
+            &self,
+            db: Db,
+            zSql: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (
+                    i32,
+                    ::core::option::Option<
+                        ::std::vec::Vec<::core::option::Option<::std::string::String>>,
+                    >,
+                    i32,
+                    i32,
+                    ::core::option::Option<::std::string::String>,
+                ),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_get_table(db, &zSql)
+            })
+        }
         /// Calls `sqlite3_global_recover`.
         pub fn sqlite3_global_recover(&self) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -7634,6 +9016,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_global_recover`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_global_recover_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_global_recover()
+            })
         }
         /// Calls `sqlite3_hard_heap_limit64`.
         pub fn sqlite3_hard_heap_limit64(
@@ -7666,6 +9061,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_hard_heap_limit64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_hard_heap_limit64_async(
+            &self,
+            N: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_hard_heap_limit64(N)
+            })
         }
         /// * CAPI3REF: Initialize The SQLite Library
         /// *
@@ -7766,6 +9175,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_initialize`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_initialize_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_initialize()
+            })
+        }
         /// * CAPI3REF: Interrupt A Long-Running Query
         /// * METHOD: sqlite3
         /// *
@@ -7824,6 +9246,20 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_interrupt`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_interrupt_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_interrupt(arg0)
+            })
+        }
         /// Calls `sqlite3_keyword_check`.
         pub fn sqlite3_keyword_check(
             &self,
@@ -7868,6 +9304,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_keyword_check`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_keyword_check_async(
+            &self,
+            arg0: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_keyword_check(&arg0)
+            })
         }
         /// * CAPI3REF: SQL Keyword Checking
         /// *
@@ -7940,6 +9390,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_keyword_count`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_keyword_count_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_keyword_count()
+            })
+        }
         /// Calls `sqlite3_keyword_name`.
         pub fn sqlite3_keyword_name(
             &self,
@@ -7983,6 +9446,23 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2))
+        }
+        /// [`Self::sqlite3_keyword_name`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_keyword_name_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::core::option::Option<::std::string::String>, i32),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_keyword_name(arg0)
+            })
         }
         /// * CAPI3REF: Last Insert Rowid
         /// * METHOD: sqlite3
@@ -8073,6 +9553,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_last_insert_rowid`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_last_insert_rowid_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_last_insert_rowid(arg0)
+            })
+        }
         /// Calls `sqlite3_libversion`.
         pub fn sqlite3_libversion(
             &self,
@@ -8108,6 +9602,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_libversion`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_libversion_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_libversion()
+            })
+        }
         /// Calls `sqlite3_libversion_number`.
         pub fn sqlite3_libversion_number(&self) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -8134,6 +9641,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_libversion_number`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_libversion_number_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_libversion_number()
+            })
         }
         /// * CAPI3REF: Run-time Limits
         /// * METHOD: sqlite3
@@ -8207,6 +9727,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_limit`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_limit_async(
+            &self,
+            arg0: Db,
+            id: i32,
+            newVal: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_limit(arg0, id, newVal)
+            })
         }
         /// * CAPI3REF: Load An Extension
         /// * METHOD: sqlite3
@@ -8355,6 +9891,22 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_log_str`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_log_str_async(
+            &self,
+            iErrCode: i32,
+            zFormat: String,
+            arg: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_log_str(iErrCode, &zFormat, &arg)
+            })
+        }
         /// Calls `sqlite3_memory_highwater`.
         pub fn sqlite3_memory_highwater(
             &self,
@@ -8386,6 +9938,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_memory_highwater`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_memory_highwater_async(
+            &self,
+            resetFlag: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_memory_highwater(resetFlag)
+            })
         }
         /// * CAPI3REF: Memory Allocator Statistics
         /// *
@@ -8433,6 +9999,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_memory_used`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_memory_used_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_memory_used()
+            })
         }
         /// `sqlite3_mprintf` called as the spec declares it: `char *sqlite3_mprintf_double(const char *zFormat, double arg)`.
         ///
@@ -8515,6 +10094,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_mprintf_double`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mprintf_double_async(
+            &self,
+            zFormat: String,
+            arg: f64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mprintf_double(&zFormat, arg)
+            })
+        }
         /// `sqlite3_mprintf` called as the spec declares it: `char *sqlite3_mprintf_int64(const char *zFormat, sqlite3_int64 arg)`.
         ///
         /// * CAPI3REF: Formatted String Printing Functions
@@ -8595,6 +10189,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_mprintf_int64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mprintf_int64_async(
+            &self,
+            zFormat: String,
+            arg: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mprintf_int64(&zFormat, arg)
+            })
         }
         /// `sqlite3_mprintf` called as the spec declares it: `char *sqlite3_mprintf_str(const char *zFormat, const char *arg)`.
         ///
@@ -8822,6 +10431,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_mutex_alloc`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mutex_alloc_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Mutex, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mutex_alloc(arg0)
+            })
+        }
         /// Calls `sqlite3_mutex_enter`.
         pub fn sqlite3_mutex_enter(
             &self,
@@ -8850,6 +10473,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_mutex_enter`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mutex_enter_async(
+            &self,
+            arg0: Mutex,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mutex_enter(arg0)
+            })
         }
         /// Calls `sqlite3_mutex_free`.
         pub fn sqlite3_mutex_free(
@@ -8880,6 +10517,20 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_mutex_free`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mutex_free_async(
+            &self,
+            arg0: Mutex,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mutex_free(arg0)
+            })
+        }
         /// Calls `sqlite3_mutex_leave`.
         pub fn sqlite3_mutex_leave(
             &self,
@@ -8908,6 +10559,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_mutex_leave`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mutex_leave_async(
+            &self,
+            arg0: Mutex,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mutex_leave(arg0)
+            })
         }
         /// Calls `sqlite3_mutex_try`.
         pub fn sqlite3_mutex_try(
@@ -8940,6 +10605,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_mutex_try`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mutex_try_async(
+            &self,
+            arg0: Mutex,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mutex_try(arg0)
+            })
         }
         /// * CAPI3REF: Find the next prepared statement
         /// * METHOD: sqlite3
@@ -9293,6 +10972,20 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppDb))
         }
+        /// [`Self::sqlite3_open`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_open_async(
+            &self,
+            filename: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Db), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_open(&filename)
+            })
+        }
         /// Calls `sqlite3_open16`.
         pub fn sqlite3_open16(
             &self,
@@ -9329,6 +11022,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppDb))
+        }
+        /// [`Self::sqlite3_open16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_open16_async(
+            &self,
+            filename: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Db), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_open16(&filename)
+            })
         }
         /// Calls `sqlite3_open_v2`.
         pub fn sqlite3_open_v2(
@@ -9400,6 +11107,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_os_end`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_os_end_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_os_end()
+            })
+        }
         /// Calls `sqlite3_os_init`.
         pub fn sqlite3_os_init(&self) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -9426,6 +11146,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_os_init`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_os_init_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_os_init()
+            })
         }
         /// * CAPI3REF: Overload A Function For A Virtual Table
         /// * METHOD: sqlite3
@@ -9478,6 +11211,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_overload_function`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_overload_function_async(
+            &self,
+            arg0: Db,
+            zFuncName: String,
+            nArg: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_overload_function(arg0, &zFuncName, nArg)
+            })
         }
         /// * CAPI3REF: Compiling An SQL Statement
         /// * KEYWORDS: {SQL statement compiler}
@@ -9615,6 +11364,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
+        /// [`Self::sqlite3_prepare`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_prepare_async(
+            &self,
+            db: Db,
+            zSql: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Stmt), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_prepare(db, &zSql)
+            })
+        }
         /// Calls `sqlite3_prepare16`.
         pub fn sqlite3_prepare16(
             &self,
@@ -9654,6 +11418,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
+        /// [`Self::sqlite3_prepare16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_prepare16_async(
+            &self,
+            db: Db,
+            zSql: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Stmt), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_prepare16(db, &zSql)
+            })
+        }
         /// Calls `sqlite3_prepare16_v2`.
         pub fn sqlite3_prepare16_v2(
             &self,
@@ -9692,6 +11471,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// [`Self::sqlite3_prepare16_v2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_prepare16_v2_async(
+            &self,
+            db: Db,
+            zSql: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Stmt), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_prepare16_v2(db, &zSql)
+            })
         }
         /// Calls `sqlite3_prepare16_v3`.
         pub fn sqlite3_prepare16_v3(
@@ -9734,6 +11528,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
+        /// [`Self::sqlite3_prepare16_v3`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_prepare16_v3_async(
+            &self,
+            db: Db,
+            zSql: String,
+            prepFlags: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Stmt), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_prepare16_v3(db, &zSql, prepFlags)
+            })
+        }
         /// Calls `sqlite3_prepare_v2`.
         pub fn sqlite3_prepare_v2(
             &self,
@@ -9772,6 +11582,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// [`Self::sqlite3_prepare_v2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_prepare_v2_async(
+            &self,
+            db: Db,
+            zSql: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Stmt), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_prepare_v2(db, &zSql)
+            })
         }
         /// Calls `sqlite3_prepare_v3`.
         pub fn sqlite3_prepare_v3(
@@ -9813,6 +11638,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// [`Self::sqlite3_prepare_v3`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_prepare_v3_async(
+            &self,
+            db: Db,
+            zSql: String,
+            prepFlags: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Stmt), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_prepare_v3(db, &zSql, prepFlags)
+            })
         }
         /// Calls `sqlite3_profile`.
         pub fn sqlite3_profile(
@@ -10017,6 +11858,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_P)
         }
+        /// [`Self::sqlite3_randomness`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_randomness_async(
+            &self,
+            P_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u8>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_randomness(P_capacity)
+            })
+        }
         /// * CAPI3REF: Attempt To Free Heap Memory
         /// *
         /// * ^The sqlite3_release_memory() interface attempts to free N bytes
@@ -10059,6 +11914,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_release_memory`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_release_memory_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_release_memory(arg0)
+            })
         }
         /// * CAPI3REF: Reset A Prepared Statement Object
         /// * METHOD: sqlite3_stmt
@@ -10111,6 +11980,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_reset`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_reset_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_reset(pStmt)
+            })
+        }
         /// * CAPI3REF: Reset Automatic Extension Loading
         /// *
         /// * ^This interface disables all automatic extensions previously
@@ -10137,6 +12020,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_reset_auto_extension`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_reset_auto_extension_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_reset_auto_extension()
+            })
         }
         /// * CAPI3REF: Setting The Result Of An SQL Function
         /// * METHOD: sqlite3_context
@@ -10326,6 +12222,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_blob`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_blob_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_blob(arg0, &arg1)
+            })
+        }
         /// Calls `sqlite3_result_blob64`.
         pub fn sqlite3_result_blob64(
             &self,
@@ -10370,6 +12281,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_blob64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_blob64_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_blob64(arg0, &arg1)
+            })
+        }
         /// Calls `sqlite3_result_double`.
         pub fn sqlite3_result_double(
             &self,
@@ -10400,6 +12326,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_result_double`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_double_async(
+            &self,
+            arg0: Context,
+            arg1: f64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_double(arg0, arg1)
+            })
         }
         /// Calls `sqlite3_result_error`.
         pub fn sqlite3_result_error(
@@ -10445,6 +12386,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_error`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_error_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_error(arg0, &arg1)
+            })
+        }
         /// Calls `sqlite3_result_error16`.
         pub fn sqlite3_result_error16(
             &self,
@@ -10489,6 +12445,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_error16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_error16_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_error16(arg0, &arg1)
+            })
+        }
         /// Calls `sqlite3_result_error_code`.
         pub fn sqlite3_result_error_code(
             &self,
@@ -10520,6 +12491,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_error_code`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_error_code_async(
+            &self,
+            arg0: Context,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_error_code(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_result_error_nomem`.
         pub fn sqlite3_result_error_nomem(
             &self,
@@ -10549,6 +12535,20 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_error_nomem`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_error_nomem_async(
+            &self,
+            arg0: Context,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_error_nomem(arg0)
+            })
+        }
         /// Calls `sqlite3_result_error_toobig`.
         pub fn sqlite3_result_error_toobig(
             &self,
@@ -10577,6 +12577,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_result_error_toobig`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_error_toobig_async(
+            &self,
+            arg0: Context,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_error_toobig(arg0)
+            })
         }
         /// Calls `sqlite3_result_int`.
         pub fn sqlite3_result_int(
@@ -10609,6 +12623,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_int`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_int_async(
+            &self,
+            arg0: Context,
+            arg1: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_int(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_result_int64`.
         pub fn sqlite3_result_int64(
             &self,
@@ -10640,6 +12669,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_int64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_int64_async(
+            &self,
+            arg0: Context,
+            arg1: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_int64(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_result_null`.
         pub fn sqlite3_result_null(
             &self,
@@ -10668,6 +12712,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_result_null`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_null_async(
+            &self,
+            arg0: Context,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_null(arg0)
+            })
         }
         /// * CAPI3REF: Setting The Subtype Of An SQL Function
         /// * METHOD: sqlite3_context
@@ -10708,6 +12766,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_result_subtype`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_subtype_async(
+            &self,
+            arg0: Context,
+            arg1: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_subtype(arg0, arg1)
+            })
         }
         /// Calls `sqlite3_result_text`.
         pub fn sqlite3_result_text(
@@ -10753,6 +12826,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_text`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_text_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_text(arg0, &arg1)
+            })
+        }
         /// Calls `sqlite3_result_text16`.
         pub fn sqlite3_result_text16(
             &self,
@@ -10796,6 +12884,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_result_text16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_text16_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_text16(arg0, &arg1)
+            })
         }
         /// Calls `sqlite3_result_text16be`.
         pub fn sqlite3_result_text16be(
@@ -10841,6 +12944,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_text16be`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_text16be_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_text16be(arg0, &arg1)
+            })
+        }
         /// Calls `sqlite3_result_text16le`.
         pub fn sqlite3_result_text16le(
             &self,
@@ -10884,6 +13002,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_result_text16le`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_text16le_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_text16le(arg0, &arg1)
+            })
         }
         /// Calls `sqlite3_result_text64`.
         pub fn sqlite3_result_text64(
@@ -10929,6 +13062,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_text64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_text64_async(
+            &self,
+            arg0: Context,
+            arg1: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_text64(arg0, &arg1)
+            })
+        }
         /// Calls `sqlite3_result_value`.
         pub fn sqlite3_result_value(
             &self,
@@ -10960,6 +13108,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_result_value`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_value_async(
+            &self,
+            arg0: Context,
+            arg1: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_value(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_result_zeroblob`.
         pub fn sqlite3_result_zeroblob(
             &self,
@@ -10990,6 +13153,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_result_zeroblob`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_zeroblob_async(
+            &self,
+            arg0: Context,
+            n: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_zeroblob(arg0, n)
+            })
         }
         /// Calls `sqlite3_result_zeroblob64`.
         pub fn sqlite3_result_zeroblob64(
@@ -11024,6 +13202,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_result_zeroblob64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_result_zeroblob64_async(
+            &self,
+            arg0: Context,
+            n: u64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_result_zeroblob64(arg0, n)
+            })
         }
         /// Calls `sqlite3_rollback_hook`.
         pub fn sqlite3_rollback_hook(
@@ -11154,6 +13347,24 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_piSize))
+        }
+        /// [`Self::sqlite3_serialize`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_serialize_async(
+            &self,
+            db: Db,
+            zSchema: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (::core::option::Option<::std::vec::Vec<u8>>, i64),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_serialize(db, &zSchema)
+            })
         }
         /// * CAPI3REF: Compile-Time Authorization Callbacks
         /// * METHOD: sqlite3
@@ -11335,6 +13546,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_set_last_insert_rowid`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_set_last_insert_rowid_async(
+            &self,
+            arg0: Db,
+            arg1: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_set_last_insert_rowid(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_shutdown`.
         pub fn sqlite3_shutdown(&self) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -11361,6 +13587,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_shutdown`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_shutdown_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_shutdown()
+            })
         }
         /// * CAPI3REF: Suspend Execution For A Short Time
         /// *
@@ -11404,6 +13643,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_sleep`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_sleep_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_sleep(arg0)
+            })
         }
         /// `sqlite3_snprintf` called as the spec declares it: `char *sqlite3_snprintf_str(int n, char *zBuf, const char *zFormat, const char *arg)`.
         pub fn sqlite3_snprintf_str(
@@ -11501,6 +13754,20 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_soft_heap_limit`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_soft_heap_limit_async(
+            &self,
+            N: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_soft_heap_limit(N)
+            })
+        }
         /// * CAPI3REF: Impose A Limit On Heap Size
         /// *
         /// * These interfaces impose limits on the amount of heap memory that will be
@@ -11594,6 +13861,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_soft_heap_limit64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_soft_heap_limit64_async(
+            &self,
+            N: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_soft_heap_limit64(N)
+            })
+        }
         /// Calls `sqlite3_sourceid`.
         pub fn sqlite3_sourceid(
             &self,
@@ -11628,6 +13909,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_sourceid`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_sourceid_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_sourceid()
+            })
         }
         /// * CAPI3REF: Retrieving Statement SQL
         /// * METHOD: sqlite3_stmt
@@ -11705,6 +13999,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_sql`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_sql_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_sql(pStmt)
+            })
+        }
         /// * CAPI3REF: SQLite Runtime Status
         /// *
         /// * ^These interfaces are used to retrieve runtime status information
@@ -11768,6 +14076,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
         }
+        /// [`Self::sqlite3_status`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_status_async(
+            &self,
+            op: i32,
+            resetFlag: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, i32, i32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_status(op, resetFlag)
+            })
+        }
         /// Calls `sqlite3_status64`.
         pub fn sqlite3_status64(
             &self,
@@ -11807,6 +14130,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
+        }
+        /// [`Self::sqlite3_status64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_status64_async(
+            &self,
+            op: i32,
+            resetFlag: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, i64, i64), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_status64(op, resetFlag)
+            })
         }
         /// * CAPI3REF: Evaluate An SQL Statement
         /// * METHOD: sqlite3_stmt
@@ -11916,6 +14254,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_step`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_step_async(
+            &self,
+            arg0: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_step(arg0)
+            })
+        }
         /// * CAPI3REF: Determine If A Prepared Statement Has Been Reset
         /// * METHOD: sqlite3_stmt
         /// *
@@ -11964,6 +14316,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_stmt_busy`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_stmt_busy_async(
+            &self,
+            arg0: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_stmt_busy(arg0)
+            })
+        }
         /// * CAPI3REF: Query The EXPLAIN Setting For A Prepared Statement
         /// * METHOD: sqlite3_stmt
         /// *
@@ -12002,6 +14368,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_stmt_isexplain`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_stmt_isexplain_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_stmt_isexplain(pStmt)
+            })
         }
         /// * CAPI3REF: Determine If An SQL Statement Writes The Database
         /// * METHOD: sqlite3_stmt
@@ -12079,6 +14459,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_stmt_readonly`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_stmt_readonly_async(
+            &self,
+            pStmt: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_stmt_readonly(pStmt)
+            })
+        }
         /// * CAPI3REF: Prepared Statement Status
         /// * METHOD: sqlite3_stmt
         /// *
@@ -12136,6 +14530,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_stmt_status`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_stmt_status_async(
+            &self,
+            arg0: Stmt,
+            op: i32,
+            resetFlg: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_stmt_status(arg0, op, resetFlg)
+            })
+        }
         /// Calls `sqlite3_str_append`.
         pub fn sqlite3_str_append(
             &self,
@@ -12180,6 +14590,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_str_append`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_append_async(
+            &self,
+            arg0: Str,
+            zIn: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_append(arg0, &zIn)
+            })
+        }
         /// Calls `sqlite3_str_appendall`.
         pub fn sqlite3_str_appendall(
             &self,
@@ -12213,6 +14638,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_str_appendall`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_appendall_async(
+            &self,
+            arg0: Str,
+            zIn: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_appendall(arg0, &zIn)
+            })
+        }
         /// Calls `sqlite3_str_appendchar`.
         pub fn sqlite3_str_appendchar(
             &self,
@@ -12245,6 +14685,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_str_appendchar`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_appendchar_async(
+            &self,
+            arg0: Str,
+            N: i32,
+            C: i8,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_appendchar(arg0, N, C)
+            })
         }
         /// `sqlite3_str_appendf` called as the spec declares it: `void sqlite3_str_appendf_str(sqlite3_str *s, const char *zFormat, const char *arg)`.
         ///
@@ -12372,6 +14828,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_str_errcode`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_errcode_async(
+            &self,
+            arg0: Str,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_errcode(arg0)
+            })
+        }
         /// * CAPI3REF: Finalize A Dynamic String
         /// * DESTRUCTOR: sqlite3_str
         /// *
@@ -12420,6 +14890,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_str_finish`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_finish_async(
+            &self,
+            arg0: Str,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_finish(arg0)
+            })
+        }
         /// Calls `sqlite3_str_length`.
         pub fn sqlite3_str_length(
             &self,
@@ -12451,6 +14935,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_str_length`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_length_async(
+            &self,
+            arg0: Str,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_length(arg0)
+            })
         }
         /// * CAPI3REF: Create A New Dynamic String Object
         /// * CONSTRUCTOR: sqlite3_str
@@ -12532,6 +15030,20 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_str_reset`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_reset_async(
+            &self,
+            arg0: Str,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_reset(arg0)
+            })
+        }
         /// Calls `sqlite3_str_value`.
         pub fn sqlite3_str_value(
             &self,
@@ -12569,6 +15081,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_str_value`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_value_async(
+            &self,
+            arg0: Str,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_value(arg0)
+            })
         }
         /// * CAPI3REF: String Globbing
         ///
@@ -12620,6 +15146,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_strglob`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_strglob_async(
+            &self,
+            zGlob: String,
+            zStr: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_strglob(&zGlob, &zStr)
+            })
+        }
         /// * CAPI3REF: String Comparison
         /// *
         /// * ^The [sqlite3_stricmp()] and [sqlite3_strnicmp()] APIs allow applications
@@ -12662,6 +15203,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_stricmp`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_stricmp_async(
+            &self,
+            arg0: String,
+            arg1: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_stricmp(&arg0, &arg1)
+            })
         }
         /// * CAPI3REF: String LIKE Matching
         ///
@@ -12721,6 +15277,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_strlike`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_strlike_async(
+            &self,
+            zGlob: String,
+            zStr: String,
+            cEsc: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_strlike(&zGlob, &zStr, cEsc)
+            })
+        }
         /// Calls `sqlite3_strnicmp`.
         pub fn sqlite3_strnicmp(
             &self,
@@ -12761,6 +15333,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_strnicmp`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_strnicmp_async(
+            &self,
+            arg0: String,
+            arg1: String,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_strnicmp(&arg0, &arg1, arg2)
+            })
+        }
         /// * CAPI3REF: Low-level system error code
         /// * METHOD: sqlite3
         /// *
@@ -12800,6 +15388,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_system_errno`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_system_errno_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_system_errno(arg0)
+            })
         }
         /// * CAPI3REF: Extract Metadata About A Column Of A Table
         /// * METHOD: sqlite3
@@ -12987,6 +15589,19 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_thread_cleanup`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_thread_cleanup_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_thread_cleanup()
+            })
+        }
         /// * CAPI3REF: Test To See If The Library Is Threadsafe
         /// *
         /// * ^The sqlite3_threadsafe() function returns zero if and only if
@@ -13046,6 +15661,19 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_threadsafe`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_threadsafe_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_threadsafe()
+            })
         }
         /// * CAPI3REF: Total Number Of Rows Modified
         /// * METHOD: sqlite3
@@ -13115,6 +15743,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_total_changes`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_total_changes_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_total_changes(arg0)
+            })
+        }
         /// Calls `sqlite3_total_changes64`.
         pub fn sqlite3_total_changes64(
             &self,
@@ -13146,6 +15788,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_total_changes64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_total_changes64_async(
+            &self,
+            arg0: Db,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_total_changes64(arg0)
+            })
         }
         /// * CAPI3REF: Tracing And Profiling Functions
         /// * METHOD: sqlite3
@@ -13349,6 +16005,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_transfer_bindings`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_transfer_bindings_async(
+            &self,
+            arg0: Stmt,
+            arg1: Stmt,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_transfer_bindings(arg0, arg1)
+            })
+        }
         /// * CAPI3REF: Determine the transaction state of a database
         /// * METHOD: sqlite3
         /// *
@@ -13535,6 +16206,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_uri_boolean`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_uri_boolean_async(
+            &self,
+            z: Filename,
+            zParam: String,
+            bDefault: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_uri_boolean(z, &zParam, bDefault)
+            })
+        }
         /// Calls `sqlite3_uri_int64`.
         pub fn sqlite3_uri_int64(
             &self,
@@ -13572,6 +16259,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_uri_int64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_uri_int64_async(
+            &self,
+            arg0: Filename,
+            arg1: String,
+            arg2: i64,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_uri_int64(arg0, &arg1, arg2)
+            })
         }
         /// Calls `sqlite3_uri_key`.
         pub fn sqlite3_uri_key(
@@ -13612,6 +16315,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_uri_key`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_uri_key_async(
+            &self,
+            z: Filename,
+            N: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_uri_key(z, N)
+            })
         }
         /// * CAPI3REF: Obtain Values For URI Parameters
         /// *
@@ -13717,6 +16435,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_uri_parameter`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_uri_parameter_async(
+            &self,
+            z: Filename,
+            zParam: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_uri_parameter(z, &zParam)
+            })
         }
         /// * CAPI3REF: Obtaining SQL Values
         /// * METHOD: sqlite3_value
@@ -13887,6 +16620,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_blob`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_blob_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::vec::Vec<u8>>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_blob(arg0)
+            })
+        }
         /// Calls `sqlite3_value_bytes`.
         pub fn sqlite3_value_bytes(
             &self,
@@ -13918,6 +16665,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_value_bytes`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_bytes_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_bytes(arg0)
+            })
         }
         /// Calls `sqlite3_value_bytes16`.
         pub fn sqlite3_value_bytes16(
@@ -13951,6 +16712,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_bytes16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_bytes16_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_bytes16(arg0)
+            })
+        }
         /// Calls `sqlite3_value_double`.
         pub fn sqlite3_value_double(
             &self,
@@ -13982,6 +16757,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_value_double`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_double_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<f64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_double(arg0)
+            })
         }
         /// * CAPI3REF: Copy And Free SQL Values
         /// * METHOD: sqlite3_value
@@ -14027,6 +16816,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_dup`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_dup_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Value, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_dup(arg0)
+            })
+        }
         /// Calls `sqlite3_value_encoding`.
         pub fn sqlite3_value_encoding(
             &self,
@@ -14059,6 +16862,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_encoding`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_encoding_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_encoding(arg0)
+            })
+        }
         /// Calls `sqlite3_value_free`.
         pub fn sqlite3_value_free(
             &self,
@@ -14087,6 +16904,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_value_free`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_free_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_free(arg0)
+            })
         }
         /// Calls `sqlite3_value_frombind`.
         pub fn sqlite3_value_frombind(
@@ -14120,6 +16951,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_frombind`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_frombind_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_frombind(arg0)
+            })
+        }
         /// Calls `sqlite3_value_int`.
         pub fn sqlite3_value_int(
             &self,
@@ -14151,6 +16996,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_value_int`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_int_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_int(arg0)
+            })
         }
         /// Calls `sqlite3_value_int64`.
         pub fn sqlite3_value_int64(
@@ -14184,6 +17043,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_int64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_int64_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_int64(arg0)
+            })
+        }
         /// Calls `sqlite3_value_nochange`.
         pub fn sqlite3_value_nochange(
             &self,
@@ -14216,6 +17089,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_nochange`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_nochange_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_nochange(arg0)
+            })
+        }
         /// Calls `sqlite3_value_numeric_type`.
         pub fn sqlite3_value_numeric_type(
             &self,
@@ -14247,6 +17134,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_value_numeric_type`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_numeric_type_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_numeric_type(arg0)
+            })
         }
         /// * CAPI3REF: Finding The Subtype Of SQL Values
         /// * METHOD: sqlite3_value
@@ -14287,6 +17188,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_subtype`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_subtype_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_subtype(arg0)
+            })
+        }
         /// Calls `sqlite3_value_text`.
         pub fn sqlite3_value_text(
             &self,
@@ -14324,6 +17239,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_value_text`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_text_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_text(arg0)
+            })
         }
         /// Calls `sqlite3_value_text16`.
         pub fn sqlite3_value_text16(
@@ -14363,6 +17292,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_text16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_text16_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_text16(arg0)
+            })
+        }
         /// Calls `sqlite3_value_text16be`.
         pub fn sqlite3_value_text16be(
             &self,
@@ -14396,6 +17339,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_value_text16be`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_text16be_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::vec::Vec<u8>>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_text16be(arg0)
+            })
         }
         /// Calls `sqlite3_value_text16le`.
         pub fn sqlite3_value_text16le(
@@ -14435,6 +17392,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_value_text16le`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_text16le_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_text16le(arg0)
+            })
+        }
         /// Calls `sqlite3_value_type`.
         pub fn sqlite3_value_type(
             &self,
@@ -14466,6 +17437,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_value_type`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_value_type_async(
+            &self,
+            arg0: Value,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_value_type(arg0)
+            })
         }
         /// * CAPI3REF: Virtual File System Objects
         /// *
@@ -14561,6 +17546,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_vfs_register`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_vfs_register_async(
+            &self,
+            arg0: Vfs,
+            makeDflt: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_vfs_register(arg0, makeDflt)
+            })
+        }
         /// Calls `sqlite3_vfs_unregister`.
         pub fn sqlite3_vfs_unregister(
             &self,
@@ -14592,6 +17592,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_vfs_unregister`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_vfs_unregister_async(
+            &self,
+            arg0: Vfs,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_vfs_unregister(arg0)
+            })
         }
         /// * CAPI3REF: Configure an auto-checkpoint
         /// * METHOD: sqlite3
@@ -14652,6 +17666,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_wal_autocheckpoint`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_wal_autocheckpoint_async(
+            &self,
+            db: Db,
+            N: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_wal_autocheckpoint(db, N)
+            })
         }
         /// * CAPI3REF: Checkpoint a database
         /// * METHOD: sqlite3

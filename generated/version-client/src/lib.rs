@@ -50,10 +50,11 @@ mod __dllgen {
             env_var: "VERSION_HOST".into(),
         };
     }
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct Version {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for Version {
         fn default() -> Self {
@@ -83,7 +84,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             Version {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -117,6 +118,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpdwHandle))
+        }
+        /// [`Self::GetFileVersionInfoSizeW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn GetFileVersionInfoSizeW_async(
+            &self,
+            lptstrFilename: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(u32, u32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.GetFileVersionInfoSizeW(&lptstrFilename)
+            })
         }
         /// Calls `GetFileVersionInfoW`.
         pub fn GetFileVersionInfoW(
@@ -162,6 +177,23 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpData))
         }
+        /// [`Self::GetFileVersionInfoW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn GetFileVersionInfoW_async(
+            &self,
+            lptstrFilename: String,
+            dwHandle: u32,
+            lpData_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .GetFileVersionInfoW(&lptstrFilename, dwHandle, lpData_capacity)
+            })
+        }
         /// Calls `VerQueryValueW`.
         pub fn VerQueryValueW(
             &self,
@@ -199,6 +231,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lplpBuffer, __dllgen_a_puLen))
+        }
+        /// [`Self::VerQueryValueW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn VerQueryValueW_async(
+            &self,
+            pBlock: Vec<u8>,
+            lpSubBlock: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::core::option::Option<usize>, u32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.VerQueryValueW(&pBlock, &lpSubBlock)
+            })
         }
     }
 }

@@ -424,10 +424,11 @@ mod __dllgen {
             Ok(())
         }
     }
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct ZlibWin {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for ZlibWin {
         fn default() -> Self {
@@ -457,7 +458,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             ZlibWin {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -544,6 +545,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::adler32_combine`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn adler32_combine_async(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.adler32_combine(arg0, arg1, arg2)
+            })
+        }
         /// Calls `adler32_combine64`.
         pub fn adler32_combine64(
             &self,
@@ -570,6 +587,22 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::adler32_combine64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn adler32_combine64_async(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.adler32_combine64(arg0, arg1, arg2)
+            })
         }
         /// Same as adler32(), but with a size_t length.
         pub fn adler32_z(
@@ -671,6 +704,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dest))
         }
+        /// [`Self::compress`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn compress_async(
+            &self,
+            dest_capacity: usize,
+            source: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.compress(dest_capacity, &source)
+            })
+        }
         /// Compresses the source buffer into the destination buffer.  The level
         /// parameter has the same meaning as in deflateInit.  sourceLen is the byte
         /// length of the source buffer.  Upon entry, destLen is the total size of the
@@ -735,6 +783,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dest))
         }
+        /// [`Self::compress2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn compress2_async(
+            &self,
+            dest_capacity: usize,
+            source: Vec<u8>,
+            level: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.compress2(dest_capacity, &source, level)
+            })
+        }
         /// compressBound() returns an upper bound on the compressed size after
         /// compress() or compress2() on sourceLen bytes.  It would be used before a
         /// compress() or compress2() call to allocate the destination buffer.
@@ -759,6 +823,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::compressBound`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn compressBound_async(
+            &self,
+            sourceLen: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.compressBound(sourceLen)
+            })
         }
         /// Update a running CRC-32 with the bytes buf[0..len-1] and return the
         /// updated CRC-32. A CRC-32 value is in the range of a 32-bit unsigned integer.
@@ -838,6 +916,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::crc32_combine`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn crc32_combine_async(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.crc32_combine(arg0, arg1, arg2)
+            })
+        }
         /// Calls `crc32_combine64`.
         pub fn crc32_combine64(
             &self,
@@ -865,6 +959,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::crc32_combine64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn crc32_combine64_async(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.crc32_combine64(arg0, arg1, arg2)
+            })
+        }
         /// Calls `crc32_combine_gen`.
         pub fn crc32_combine_gen(
             &self,
@@ -888,6 +998,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::crc32_combine_gen`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn crc32_combine_gen_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.crc32_combine_gen(arg0)
+            })
+        }
         /// Calls `crc32_combine_gen64`.
         pub fn crc32_combine_gen64(
             &self,
@@ -910,6 +1034,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::crc32_combine_gen64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn crc32_combine_gen64_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.crc32_combine_gen64(arg0)
+            })
         }
         /// Give the same result as crc32_combine(), using op in place of len2. op is
         /// is generated from len2 by crc32_combine_gen(). This will be faster than
@@ -939,6 +1077,22 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::crc32_combine_op`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn crc32_combine_op_async(
+            &self,
+            crc1: u32,
+            crc2: u32,
+            op: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.crc32_combine_op(crc1, crc2, op)
+            })
         }
         /// Same as crc32(), but with a size_t length.
         pub fn crc32_z(
@@ -1834,6 +1988,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::get_crc_table`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn get_crc_table_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u32>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.get_crc_table()
+            })
+        }
         /// Set the internal buffer size used by this library's functions for file to
         /// size.  The default buffer size is 8192 bytes.  This function must be called
         /// after gzopen() or gzdopen(), and before any other calls that read or write
@@ -1870,6 +2037,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzbuffer`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzbuffer_async(
+            &self,
+            file: GzFile,
+            size: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzbuffer(file, size)
+            })
+        }
         /// Clear the error and end-of-file flags for file.  This is analogous to the
         /// clearerr() function in stdio.  This is useful for continuing to read a gzip
         /// file that is being written concurrently.
@@ -1888,6 +2070,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(())
+        }
+        /// [`Self::gzclearerr`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzclearerr_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzclearerr(file)
+            })
         }
         /// Flush all pending output for file, if necessary, close file and
         /// deallocate the (de)compression state.  Note that once file is closed, you
@@ -1917,6 +2113,18 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzclose`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzclose_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzclose(file))
+        }
         /// Calls `gzclose_r`.
         pub fn gzclose_r(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -1936,6 +2144,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzclose_r`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzclose_r_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzclose_r(file)
+            })
         }
         /// Same as gzclose(), but gzclose_r() is only for use when reading, and
         /// gzclose_w() is only for use when writing or appending.  The advantage to
@@ -1962,6 +2184,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzclose_w`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzclose_w_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzclose_w(file)
+            })
         }
         /// Return true (1) if file is being copied directly while reading, or false
         /// (0) if file is a gzip stream being decompressed.
@@ -1998,6 +2234,18 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzdirect`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzdirect_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzdirect(file))
         }
         /// Associate a gzFile with the file descriptor fd.  File descriptors are
         /// obtained from calls like open, dup, creat, pipe or fileno (if the file has
@@ -2078,6 +2326,18 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzeof`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzeof_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzeof(file))
+        }
         /// Return the error message for the last error which occurred on file.
         /// errnum is set to zlib error number.  If an error occurred in the file system
         /// and not in the compression library, errnum is set to Z_ERRNO and the
@@ -2121,6 +2381,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_errnum))
         }
+        /// [`Self::gzerror`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzerror_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (::core::option::Option<::std::string::String>, i32),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzerror(file))
+        }
         /// Flush all pending output to file.  The parameter flush is as in the
         /// deflate() function.  The return value is the zlib error number (see function
         /// gzerror below).  gzflush is only permitted when writing.
@@ -2155,6 +2430,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzflush`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzflush_async(
+            &self,
+            file: GzFile,
+            flush: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzflush(file, flush)
+            })
         }
         /// Read and decompress up to nitems items of size size from file into buf,
         /// otherwise operating as gzread() does.  This duplicates the interface of
@@ -2214,6 +2504,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
+        /// [`Self::gzfread`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzfread_async(
+            &self,
+            size: u32,
+            nitems: u32,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(u32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzfread(size, nitems, file)
+            })
+        }
         /// Compress and write nitems items of size size from buf to file, duplicating
         /// the interface of stdio's fwrite(), with size_t request and return types.  If
         /// the library defines size_t, then z_size_t is identical to size_t.  If not,
@@ -2255,6 +2561,23 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzfwrite`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzfwrite_async(
+            &self,
+            buf: Vec<u8>,
+            size: u32,
+            nitems: u32,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzfwrite(&buf, size, nitems, file)
+            })
+        }
         /// Read and decompress one byte from file.  gzgetc returns this byte or -1
         /// in case of end of file or error.  This is implemented as a macro for speed.
         /// As such, it does not do all of the checking the other functions do.  I.e.
@@ -2279,6 +2602,18 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzgetc`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzgetc_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzgetc(file))
+        }
         /// backward compatibility
         pub fn gzgetc_(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -2298,6 +2633,18 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzgetc_`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzgetc__async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzgetc_(file))
         }
         /// Read and decompress bytes from file into buf, until len-1 characters are
         /// read, or until a newline character is read and transferred to buf, or an
@@ -2351,6 +2698,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
+        /// [`Self::gzgets`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzgets_async(
+            &self,
+            file: GzFile,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(usize, ::std::string::String), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzgets(file, buf_capacity)
+            })
+        }
         /// Calls `gzoffset`.
         pub fn gzoffset(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -2371,6 +2733,18 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzoffset`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzoffset_async(
+            &self,
+            arg0: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzoffset(arg0))
+        }
         /// Calls `gzoffset64`.
         pub fn gzoffset64(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -2390,6 +2764,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzoffset64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzoffset64_async(
+            &self,
+            arg0: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzoffset64(arg0)
+            })
         }
         /// Calls `gzopen`.
         pub fn gzopen(
@@ -2420,6 +2808,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzopen`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzopen_async(
+            &self,
+            arg0: String,
+            arg1: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<GzFile, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzopen(&arg0, &arg1)
+            })
+        }
         /// Calls `gzopen64`.
         pub fn gzopen64(
             &self,
@@ -2449,6 +2852,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzopen64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzopen64_async(
+            &self,
+            arg0: String,
+            arg1: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<GzFile, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzopen64(&arg0, &arg1)
+            })
+        }
         /// Compress and write c, converted to an unsigned char, into file.  gzputc
         /// returns the value that was written, or -1 in case of error.
         pub fn gzputc(
@@ -2474,6 +2892,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzputc`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzputc_async(
+            &self,
+            file: GzFile,
+            c: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzputc(file, c)
+            })
         }
         /// Compress and write the given null-terminated string s to file, excluding
         /// the terminating null character.
@@ -2504,6 +2937,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzputs`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzputs_async(
+            &self,
+            file: GzFile,
+            s: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzputs(file, &s)
+            })
         }
         /// Read and decompress up to len uncompressed bytes from file into buf.  If
         /// the input file is not in gzip format, gzread copies the given number of
@@ -2567,6 +3015,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_buf)
         }
+        /// [`Self::gzread`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzread_async(
+            &self,
+            file: GzFile,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<u8>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzread(file, buf_capacity)
+            })
+        }
         /// Rewind file. This function is supported only for reading.
         ///
         /// gzrewind(file) is equivalent to (int)gzseek(file, 0L, SEEK_SET).
@@ -2588,6 +3051,18 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzrewind`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzrewind_async(
+            &self,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gzrewind(file))
         }
         /// Calls `gzseek`.
         pub fn gzseek(
@@ -2616,6 +3091,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzseek`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzseek_async(
+            &self,
+            arg0: GzFile,
+            arg1: i32,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzseek(arg0, arg1, arg2)
+            })
+        }
         /// Calls `gzseek64`.
         pub fn gzseek64(
             &self,
@@ -2642,6 +3133,22 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzseek64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzseek64_async(
+            &self,
+            arg0: GzFile,
+            arg1: i32,
+            arg2: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzseek64(arg0, arg1, arg2)
+            })
         }
         /// Dynamically update the compression level and strategy for file.  See the
         /// description of deflateInit2 for the meaning of these parameters. Previously
@@ -2676,6 +3183,22 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gzsetparams`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzsetparams_async(
+            &self,
+            file: GzFile,
+            level: i32,
+            strategy: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzsetparams(file, level, strategy)
+            })
+        }
         /// Calls `gztell`.
         pub fn gztell(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -2696,6 +3219,18 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::gztell`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gztell_async(
+            &self,
+            arg0: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gztell(arg0))
+        }
         /// Calls `gztell64`.
         pub fn gztell64(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -2715,6 +3250,18 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gztell64`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gztell64_async(
+            &self,
+            arg0: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.gztell64(arg0))
         }
         /// Push c back onto the stream for file to be read as the first character on
         /// the next read.  At least one character of push-back is always allowed.
@@ -2747,6 +3294,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzungetc`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzungetc_async(
+            &self,
+            c: i32,
+            file: GzFile,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzungetc(c, file)
+            })
         }
         /// Compress and write the len uncompressed bytes at buf to file. gzwrite
         /// returns the number of uncompressed bytes written or 0 in case of error.
@@ -2786,6 +3348,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::gzwrite`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn gzwrite_async(
+            &self,
+            file: GzFile,
+            buf: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.gzwrite(file, &buf)
+            })
         }
         /// inflate decompresses as much data as possible, and stops when the input
         /// buffer becomes empty or the output buffer becomes full.  It may introduce
@@ -3979,6 +4556,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dest))
         }
+        /// [`Self::uncompress`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn uncompress_async(
+            &self,
+            dest_capacity: usize,
+            source: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.uncompress(dest_capacity, &source)
+            })
+        }
         /// Same as uncompress, except that sourceLen is a pointer, where the
         /// length of the source is *sourceLen.  On return, *sourceLen is the number of
         /// source bytes consumed.
@@ -4038,6 +4630,21 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen))
         }
+        /// [`Self::uncompress2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn uncompress2_async(
+            &self,
+            dest_capacity: usize,
+            source: Vec<u8>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u8>, usize), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.uncompress2(dest_capacity, &source)
+            })
+        }
         /// undocumented functions
         pub fn zError(
             &self,
@@ -4061,6 +4668,18 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::zError`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn zError_async(
+            &self,
+            arg0: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::string::String, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.zError(arg0))
         }
         /// Return flags indicating compile-time options.
         ///
@@ -4117,6 +4736,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::zlibCompileFlags`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn zlibCompileFlags_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.zlibCompileFlags()
+            })
+        }
         /// The application can compare zlibVersion and ZLIB_VERSION for consistency.
         /// If the first character differs, the library code actually used is not
         /// compatible with the zlib.h header file used by the application.  This check
@@ -4140,6 +4772,17 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::zlibVersion`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn zlibVersion_async(
+            &self,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::string::String, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.zlibVersion())
         }
     }
 }

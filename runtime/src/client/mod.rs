@@ -5,6 +5,7 @@
 
 pub mod embed;
 mod events;
+pub mod future;
 pub mod kept;
 
 use crate::transport::listen::ConnectError;

@@ -5,10 +5,6 @@ include!("../../../runtime/src/client/embed/build.rs");
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     if std::env::var_os("CARGO_FEATURE_EMBED_HOST").is_some() {
-        dllgen_embed_host(
-            "k-callback-host",
-            "i686-unknown-linux-gnu",
-            "../../../runtime/src",
-        );
+        dllgen_embed_host("k-callback-host", "i686-unknown-linux-gnu", "../../../runtime/src");
     }
 }

@@ -60,10 +60,11 @@ mod __dllgen {
     /// The closure type of `kx_progress_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxProgressFn<'a> = dyn FnMut(i32) -> i32 + 'a;
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct KCallback {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for KCallback {
         fn default() -> Self {
@@ -93,7 +94,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             KCallback {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).

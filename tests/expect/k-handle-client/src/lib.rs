@@ -69,10 +69,11 @@ mod __dllgen {
             Device(id)
         }
     }
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct KHandle {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for KHandle {
         fn default() -> Self {
@@ -102,7 +103,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             KHandle {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -156,6 +157,18 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// [`Self::kx_open`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_open_async(
+            &self,
+            path: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Device), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_open(&path))
         }
     }
 }

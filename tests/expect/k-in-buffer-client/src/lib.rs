@@ -58,10 +58,11 @@ mod __dllgen {
     pub const KX_REAL: u32 = 2;
     pub const KX_TEXT: u32 = 3;
     pub const KX_VERSION: &str = "kx-1.0";
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct KInBuffer {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for KInBuffer {
         fn default() -> Self {
@@ -91,7 +92,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             KInBuffer {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -130,6 +131,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_mean`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_mean_async(
+            &self,
+            values: Vec<f64>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<f64, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_mean(&values)
+            })
         }
         /// The sum of `count * stride` bytes, or -1 without `data`.
         pub fn kx_sum_opt(

@@ -88,10 +88,11 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxPoint {}
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct KInout {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for KInout {
         fn default() -> Self {
@@ -121,7 +122,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             KInout {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).

@@ -89,10 +89,11 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxPoint {}
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct KOutBuffer {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for KOutBuffer {
         fn default() -> Self {
@@ -122,7 +123,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             KOutBuffer {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -158,6 +159,20 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// [`Self::kx_fill_odd`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_fill_odd_async(
+            &self,
+            size: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, ::std::vec::Vec<u32>), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_fill_odd(size)
+            })
         }
         /// Fills `n` points from `from` in steps of `step`; returns `n`.
         pub fn kx_line(
@@ -197,6 +212,22 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_a_out)
+        }
+        /// [`Self::kx_line`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_line_async(
+            &self,
+            from: KxPoint,
+            step: KxPoint,
+            out_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::std::vec::Vec<KxPoint>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_line(from, step, out_capacity)
+            })
         }
     }
 }

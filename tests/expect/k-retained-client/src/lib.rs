@@ -78,10 +78,11 @@ mod __dllgen {
     /// The closure type of `kx_done_fn` where the library keeps it past the call: it may run
     /// during any later call, until the library lets go of it.
     pub type KxDoneFnKept = dyn FnMut(i32, i32, u32) -> () + ::core::marker::Send;
-    /// The library, through its 32-bit host. Cheap to share across threads: calls are
-    /// serialized onto the host's one library thread.
+    /// The library, through its 32-bit host. Cheap to share across threads (and to clone:
+    /// clones share the host): calls are serialized onto the host's one library thread.
+    #[derive(Clone)]
     pub struct KRetained {
-        client: ::dllgen_runtime::Client,
+        client: ::std::sync::Arc<::dllgen_runtime::Client>,
     }
     impl ::core::default::Default for KRetained {
         fn default() -> Self {
@@ -111,7 +112,7 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             KRetained {
-                client: ::dllgen_runtime::Client::new(config),
+                client: ::std::sync::Arc::new(::dllgen_runtime::Client::new(config)),
             }
         }
         /// The runtime client (restart the host, find its process id).
@@ -144,6 +145,20 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::kx_camera_close`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_close_async(
+            &self,
+            cam: Camera,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_close(cam)
+            })
+        }
         /// Completes every pending transfer, in submission order; returns how many.
         pub fn kx_camera_events(
             &self,
@@ -175,6 +190,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_events`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_events_async(
+            &self,
+            cam: Camera,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_events(cam)
+            })
         }
         /// A camera whose frames have `frame_bytes` bytes (1..16 MiB); NULL otherwise.
         pub fn kx_camera_open(
@@ -210,6 +239,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_open`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_open_async(
+            &self,
+            frame_bytes: u32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Camera, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_open(frame_bytes)
+            })
         }
         /// Starts a read of `len` bytes into `buf` in the style of overlapped I/O: no callback; the
         /// camera keeps `buf` until kx_camera_events completes it (filled as kx_camera_submit's), and
@@ -267,6 +310,24 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
+        }
+        /// [`Self::kx_camera_read`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_read_async(
+            &self,
+            cam: Camera,
+            buf_capacity: usize,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::dllgen_runtime::marshal::retained::Retained<u8>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_read(cam, buf_capacity)
+            })
         }
         /// Submits a read of `len` bytes into `buf`, which the camera keeps until the transfer
         /// completes: a later kx_camera_events fills it (byte i of transfer t being
