@@ -13,8 +13,10 @@ bash examples/demo/build.sh
 cargo build --quiet -p dllgen
 dllgen=$root/target/debug/dllgen
 
-echo "\$ dllgen generate specs/demo.yaml"
-"$dllgen" generate specs/demo.yaml
+# In this repository the crates name runtime/ (elsewhere dllgen writes the runtime beside
+# them).
+echo "\$ dllgen generate specs/demo.yaml --runtime runtime"
+"$dllgen" generate specs/demo.yaml --runtime runtime
 
 # The host is a 32-bit program; the client (in demo-app) is 64-bit.
 cargo build --quiet -p demo-host --target i686-unknown-linux-gnu

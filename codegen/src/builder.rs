@@ -127,8 +127,9 @@ impl Builder {
         self
     }
 
-    /// Name this runtime crate's folder in the generated `Cargo.toml` files (relative: to
-    /// each crate), instead of writing the runtime beside them (`dllgen-runtime/`).
+    /// Name this runtime crate's folder in the generated `Cargo.toml` files (a relative
+    /// path: from the build script's folder), instead of writing the runtime beside them
+    /// (`dllgen-runtime/`).
     pub fn runtime(mut self, dir: impl Into<PathBuf>) -> Builder {
         self.runtime = Some(dir.into());
         self

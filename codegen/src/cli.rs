@@ -26,9 +26,8 @@ enum Command {
         /// Write nothing; exit 1 with the stale files listed when the output differs.
         #[arg(long)]
         check: bool,
-        /// Name this runtime crate in the generated Cargo.toml files (a relative path is
-        /// taken relative to each crate) instead of writing dllgen's runtime beside them
-        /// into `dllgen-runtime/` (the default).
+        /// Name this runtime crate in the generated Cargo.toml files instead of writing
+        /// dllgen's runtime beside them into `dllgen-runtime/` (the default).
         #[arg(long, value_name = "DIR")]
         runtime: Option<PathBuf>,
         /// Generate even from lines marked `# review` (guesses `dllgen init` made that
@@ -403,18 +402,14 @@ fn shell_word(path: &Path) -> String {
     }
 }
 
-/// The runtime crate's path as the generated Cargo.toml files name it: relative paths
-/// as given (relative to each crate), absolute ones made relative.
+/// The runtime crate's path as the generated Cargo.toml files name it: `runtime_dir`
+/// (relative to the current folder, as any path argument) seen from each crate.
 pub(crate) fn runtime_path(out: &Path, runtime_dir: &Path) -> Result<String, String> {
     if runtime_dir.to_str().is_none() {
         return Err(format!("--runtime {} is not UTF-8; a Cargo.toml cannot name it", runtime_dir.display()));
     }
     // Each generated crate sits one folder below `out`.
-    Ok(if runtime_dir.is_absolute() {
-        relative_to(&out.join("crate"), runtime_dir)
-    } else {
-        runtime_dir.display().to_string()
-    })
+    Ok(relative_to(&out.join("crate"), runtime_dir))
 }
 
 /// The spec's lines marked `# review`, as warnings (or errors, when they stop `generate`).

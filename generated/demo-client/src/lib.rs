@@ -52,6 +52,9 @@ mod __dllgen {
             env_var: "DEMO_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(concat!(env!("OUT_DIR"), "/demo-host.embedded.sha256")),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

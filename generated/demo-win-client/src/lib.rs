@@ -56,6 +56,9 @@ mod __dllgen {
             env_var: "DEMO_WIN_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(concat!(env!("OUT_DIR"), "/demo-win-host.embedded.sha256")),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

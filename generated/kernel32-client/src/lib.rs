@@ -54,6 +54,9 @@ mod __dllgen {
             env_var: "KERNEL32_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(concat!(env!("OUT_DIR"), "/kernel32-host.embedded.sha256")),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

@@ -119,6 +119,11 @@ mod __dllgen {
             env_var: "KINDS_LINUX_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(
+                    concat!(env!("OUT_DIR"), "/kinds-linux-host.embedded.sha256")
+                ),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

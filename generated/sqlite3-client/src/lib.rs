@@ -280,6 +280,9 @@ mod __dllgen {
             env_var: "SQLITE3_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(concat!(env!("OUT_DIR"), "/sqlite3-host.embedded.sha256")),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

@@ -126,6 +126,9 @@ mod __dllgen {
             env_var: "ZLIB_WIN_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(concat!(env!("OUT_DIR"), "/zlib-win-host.embedded.sha256")),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

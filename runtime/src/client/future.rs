@@ -77,8 +77,9 @@ pub fn spawn<T: Send + 'static>(call: impl FnOnce() -> T + Send + 'static) -> Ca
     let p = pool();
     let mut queue = p.queue.lock().unwrap_or_else(|e| e.into_inner());
     queue.0.push_back(job);
-    if queue.1 == 0 {
-        // No idle thread: one more (it counts as idle until it takes a job).
+    if queue.0.len() > queue.1 {
+        // More jobs waiting than idle threads to take them (an idle thread woken for an
+        // earlier job has not taken it yet): one more (idle until it takes a job).
         queue.1 += 1;
         drop(queue);
         if std::thread::Builder::new().name("dllgen-call".into()).spawn(worker).is_err() {

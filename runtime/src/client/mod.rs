@@ -62,6 +62,8 @@ pub enum HostPath {
         bytes: &'static [u8],
         /// Where the library is, if not beside the program (a proxy's own folder).
         library_dir: Option<PathBuf>,
+        /// The SHA-256 of `bytes` in hex, if known (else computed on first use).
+        digest: Option<&'static str>,
     },
 }
 
@@ -1092,9 +1094,9 @@ impl Client {
             HostPath::Explicit(p) => Err(Error::HostNotFound(format!("{} does not exist", p.display()))),
             HostPath::Find { file_name, env_var } => find_host(file_name, env_var, &[]),
             HostPath::Search { file_name, env_var, dirs } => find_host(file_name, env_var, dirs),
-            HostPath::Embedded { file_name, env_var, bytes, .. } => match std::env::var_os(env_var) {
+            HostPath::Embedded { file_name, env_var, bytes, digest, .. } => match std::env::var_os(env_var) {
                 Some(_) => find_host(file_name, env_var, &[]),
-                None => embed::materialize(file_name, bytes).map_err(Error::HostNotFound),
+                None => embed::materialize(file_name, bytes, *digest).map_err(Error::HostNotFound),
             },
         }
     }

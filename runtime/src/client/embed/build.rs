@@ -3,8 +3,8 @@
 // calls `dllgen_embed_host`. Kept free of the runtime's other items.
 
 /// Builds the host crate `host_crate` (the sibling folder of the client's) for `target`
-/// with the same cargo, and copies its executable to `$OUT_DIR/<host_crate>.embedded`,
-/// which the client includes. `runtime_src` is the runtime's `src` folder (watched).
+/// with the same cargo, and copies its executable to `$OUT_DIR/<host_crate>.embedded`
+/// (its SHA-256 to `.embedded.sha256`), which the client includes. `runtime_src` is the runtime's `src` folder (watched).
 ///
 /// The host is built into `<target dir>/dllgen-host/<host crate>-<hash of its folder>`
 /// (the target dir: the folder cargo marks with `CACHEDIR.TAG` above `OUT_DIR`), or
@@ -80,6 +80,13 @@ pub fn dllgen_embed_host(host_crate: &str, target: &str, runtime_src: &str) {
         if target.contains("windows") { format!("{host_crate}.exe") } else { host_crate.to_string() };
     let exe = target_dir.join(&target).join(if release { "release" } else { "debug" }).join(exe_name);
     let embedded = out_dir.join(format!("{host_crate}.embedded"));
-    std::fs::copy(&exe, &embedded)
-        .unwrap_or_else(|e| panic!("dllgen: cannot copy {} to {}: {e}", exe.display(), embedded.display()));
+    let bytes = std::fs::read(&exe).unwrap_or_else(|e| panic!("dllgen: cannot read {}: {e}", exe.display()));
+    std::fs::write(&embedded, &bytes)
+        .unwrap_or_else(|e| panic!("dllgen: cannot write {}: {e}", embedded.display()));
+    // Its name in the cache, computed here rather than at each start.
+    let digest = out_dir.join(format!("{host_crate}.embedded.sha256"));
+    std::fs::write(&digest, hex(&sha256(&bytes)))
+        .unwrap_or_else(|e| panic!("dllgen: cannot write {}: {e}", digest.display()));
 }
+
+include!("sha256.rs");

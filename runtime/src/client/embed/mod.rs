@@ -12,15 +12,21 @@
 #[path = "build.rs"]
 mod build_script;
 
+include!("sha256.rs");
+
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The host `bytes` as a file named `file_name` in the cache, written if it is missing or
-/// different. The error says what was found and where.
-pub fn materialize(file_name: &str, bytes: &'static [u8]) -> Result<PathBuf, String> {
+/// different. `digest` is their SHA-256 in hex if known (the build script computes it),
+/// else it is computed here, once per process. The error says what was found and where.
+pub fn materialize(file_name: &str, bytes: &'static [u8], digest: Option<&str>) -> Result<PathBuf, String> {
     static NAMES: OnceLock<std::sync::Mutex<Vec<(usize, String)>>> = OnceLock::new();
-    let digest = {
+    let digest = if let Some(d) = digest.filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        d.to_string()
+    } else {
         // Hashed once per process (the same bytes are started again on a restart).
         let names = NAMES.get_or_init(Default::default);
         let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
@@ -166,61 +172,6 @@ fn private(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), String> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 (FIPS 180-4).
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ];
-    let mut h: [u32; 8] =
-        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    let mut tail = data.chunks_exact(64).remainder().to_vec();
-    tail.push(0x80);
-    while tail.len() % 64 != 56 {
-        tail.push(0);
-    }
-    tail.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_be_bytes());
-    for block in data.chunks_exact(64).chain(tail.chunks_exact(64)) {
-        let mut w = [0u32; 64];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
-        for i in 0..64 {
-            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-            let ch = (e & f) ^ (!e & g);
-            let t1 = hh.wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
-            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-            let maj = (a & b) ^ (a & c) ^ (b & c);
-            let t2 = s0.wrapping_add(maj);
-            (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,23 +207,26 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
         // This test alone sets DLLGEN_CACHE in this binary.
         std::env::set_var("DLLGEN_CACHE", &root);
-        let path = materialize("demo-host", HOST).unwrap();
+        let path = materialize("demo-host", HOST, None).unwrap();
         assert_eq!(path.parent().unwrap().parent().unwrap(), root);
         assert_eq!(std::fs::read(&path).unwrap(), HOST);
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!((mode(&root), mode(path.parent().unwrap()), mode(&path)), (0o700, 0o700, 0o700));
         // Changed on disk: written again before it is started.
         std::fs::write(&path, b"#!/bin/sh\necho tampered\n").unwrap();
-        assert_eq!(std::fs::read(materialize("demo-host", HOST).unwrap()).unwrap(), HOST);
+        assert_eq!(
+            std::fs::read(materialize("demo-host", HOST, Some(&hex(&sha256(HOST)))).unwrap()).unwrap(),
+            HOST
+        );
         // A folder others may write: refused, with what to do.
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let e = materialize("demo-host", HOST).unwrap_err();
+        let e = materialize("demo-host", HOST, None).unwrap_err();
         assert!(e.contains("may be written by other users (mode 777)") && e.contains("chmod go-w"), "{e}");
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).unwrap();
         // A link in the host's place: refused, not followed.
         std::fs::remove_file(&path).unwrap();
         std::os::unix::fs::symlink("/bin/sh", &path).unwrap();
-        let e = materialize("demo-host", HOST).unwrap_err();
+        let e = materialize("demo-host", HOST, None).unwrap_err();
         assert!(e.contains("is not a regular file"), "{e}");
         std::env::remove_var("DLLGEN_CACHE");
         std::fs::remove_dir_all(&root).unwrap();

@@ -41,6 +41,11 @@ mod __dllgen {
             env_var: "K_CALLBACK_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(
+                    concat!(env!("OUT_DIR"), "/k-callback-host.embedded.sha256")
+                ),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

@@ -42,6 +42,11 @@ mod __dllgen {
             env_var: "K_INOUT_BUFFER_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(
+                    concat!(env!("OUT_DIR"), "/k-inout-buffer-host.embedded.sha256")
+                ),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {

@@ -45,6 +45,11 @@ mod __dllgen {
             env_var: "K_RETAINED_HOST".into(),
             bytes: EMBEDDED_HOST,
             library_dir: None,
+            digest: Some(
+                include_str!(
+                    concat!(env!("OUT_DIR"), "/k-retained-host.embedded.sha256")
+                ),
+            ),
         };
         #[cfg(not(feature = "embed-host"))]
         return HostPath::Find {
