@@ -17,8 +17,8 @@ pub fn owned(sig: &str) -> Option<Owned> {
     if ty.contains("&mut") || ty.contains("dyn ") || ty.contains("impl ") || ty.contains('\'') {
         return None;
     }
-    // Runtime types (descriptors) stay with the caller.
-    if ty.contains("::") {
+    // Runtime types (descriptors, retained buffers) stay with the caller.
+    if ty.contains("dllgen_runtime") {
         return None;
     }
     let (sig, arg) = match ty {

@@ -193,6 +193,23 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::CreateEventW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn CreateEventW_async(
+            &self,
+            bManualReset: i32,
+            bInitialState: i32,
+            lpName: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<File, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .CreateEventW(bManualReset, bInitialState, lpName.as_deref())
+            })
+        }
         /// Calls `CreateFileW`.
         pub fn CreateFileW(
             &self,
@@ -620,6 +637,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::SetEnvironmentVariableW`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn SetEnvironmentVariableW_async(
+            &self,
+            lpName: String,
+            lpValue: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.SetEnvironmentVariableW(&lpName, lpValue.as_deref())
+            })
         }
         /// Calls `SetEvent`.
         pub fn SetEvent(&self, hEvent: File) -> ::core::result::Result<i32, Error> {

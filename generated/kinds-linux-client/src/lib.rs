@@ -1043,6 +1043,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_camera_on_frame`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_on_frame_async(
+            &self,
+            cam: Camera,
+            r#fn: ::core::option::Option<::std::boxed::Box<KxFrameFnKept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_on_frame(cam, r#fn)
+            })
+        }
         /// A camera whose frames have `frame_bytes` bytes (1..16 MiB); NULL otherwise.
         pub fn kx_camera_open(
             &self,
@@ -1174,6 +1189,25 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
+        }
+        /// [`Self::kx_camera_queue`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_queue_async(
+            &self,
+            cam: Camera,
+            buf_capacity: usize,
+            filled: ::std::boxed::Box<KxFilledFnKept>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::dllgen_runtime::marshal::retained::Retained<u8>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_queue(cam, buf_capacity, filled)
+            })
         }
         /// Starts a read of `len` bytes into `buf` in the style of overlapped I/O: no callback; the
         /// camera keeps `buf` until kx_camera_events completes it (filled as kx_camera_submit's), and
@@ -1427,6 +1461,25 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
+        /// [`Self::kx_camera_submit`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_submit_async(
+            &self,
+            cam: Camera,
+            buf_capacity: usize,
+            done: ::std::boxed::Box<KxDoneFnKept>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::dllgen_runtime::marshal::retained::Retained<u8>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_submit(cam, buf_capacity, done)
+            })
+        }
         /// Waits for the acquisition thread to end (all frames delivered, or the callback stopped
         /// it); returns how many frames were delivered.
         pub fn kx_camera_wait(&self, cam: Camera) -> ::core::result::Result<i32, Error> {
@@ -1544,6 +1597,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_camera_write`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_write_async(
+            &self,
+            cam: Camera,
+            buf: Vec<u8>,
+            done: ::std::boxed::Box<KxDoneFnKept>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_write(cam, &buf, done)
+            })
         }
         /// Fills the first `claim` bytes of `buf` (at most `cap`) with 0x5a and returns `claim`,
         /// even when it is more than `cap`: a library reporting more than the buffer holds.
@@ -1702,6 +1771,18 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::kx_close`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_close_async(
+            &self,
+            dev: ::core::option::Option<Device>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_close(dev))
         }
         /// Delivers `n` chunks to `on_data`, as a device SDK delivers frames: chunk k holds
         /// min(1000k, 65536) bytes (byte i is (i + k) & 0xff), k % 9 points (k, 0), (k, 1)... and the
@@ -2975,6 +3056,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_listen`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_listen_async(
+            &self,
+            dev: Device,
+            r#fn: ::core::option::Option<::std::boxed::Box<KxListenerFnKept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_listen(dev, r#fn)
+            })
+        }
         /// Calls `kx_logger_line`.
         pub fn kx_logger_line(&self, line: &str) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
@@ -3071,6 +3167,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::kx_logger_set`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_logger_set_async(
+            &self,
+            log: ::core::option::Option<::std::boxed::Box<KxLoggerSetLogKept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_logger_set(log)
+            })
         }
         /// The mean of `n` values (0 for none).
         pub fn kx_mean(&self, values: &[f64]) -> ::core::result::Result<f64, Error> {
@@ -3385,6 +3495,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_order_set`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_order_set_async(
+            &self,
+            slot: i32,
+            cmp: ::std::boxed::Box<KxOrderSetCmpKept>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_order_set(slot, cmp)
+            })
         }
         /// Sorts `values` with comparator `slot`; -1 without one.
         pub fn kx_order_sort(
@@ -4452,6 +4577,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::kx_sum_opt`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_sum_opt_async(
+            &self,
+            data: ::core::option::Option<Vec<u8>>,
+            count: i32,
+            stride: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_sum_opt(data.as_deref(), count, stride)
+            })
         }
         /// Calls `kx_sum_points`.
         pub fn kx_sum_points(

@@ -1286,6 +1286,23 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_autovacuum_pages`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_autovacuum_pages_async(
+            &self,
+            db: Db,
+            arg1: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3AutovacuumPagesArg1Kept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_autovacuum_pages(db, arg1)
+            })
+        }
         /// Calls `sqlite3_backup_finish`.
         pub fn sqlite3_backup_finish(
             &self,
@@ -3443,6 +3460,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_busy_handler`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_busy_handler_async(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3BusyHandlerArg1Kept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_busy_handler(arg0, arg1)
+            })
+        }
         /// * CAPI3REF: Set A Busy Timeout
         /// * METHOD: sqlite3
         /// *
@@ -3906,6 +3938,23 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_collation_needed`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_collation_needed_async(
+            &self,
+            arg0: Db,
+            arg2: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CollationNeededArg2Kept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_collation_needed(arg0, arg2)
+            })
+        }
         /// Calls `sqlite3_collation_needed16`.
         pub fn sqlite3_collation_needed16(
             &self,
@@ -3963,6 +4012,23 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_collation_needed16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_collation_needed16_async(
+            &self,
+            arg0: Db,
+            arg2: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CollationNeeded16Arg2Kept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_collation_needed16(arg0, arg2)
+            })
         }
         /// * CAPI3REF: Result Values From A Query
         /// * KEYWORDS: {column access functions}
@@ -5472,6 +5538,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_commit_hook`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_commit_hook_async(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3CommitHookArg1Kept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_commit_hook(arg0, arg1)
+            })
+        }
         /// Calls `sqlite3_compileoption_get`.
         pub fn sqlite3_compileoption_get(
             &self,
@@ -6045,6 +6126,25 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_create_collation`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_create_collation_async(
+            &self,
+            arg0: Db,
+            zName: String,
+            eTextRep: i32,
+            xCompare: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateCollationXCompareKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_create_collation(arg0, &zName, eTextRep, xCompare)
+            })
+        }
         /// Calls `sqlite3_create_collation16`.
         pub fn sqlite3_create_collation16(
             &self,
@@ -6109,6 +6209,26 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_create_collation16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_create_collation16_async(
+            &self,
+            arg0: Db,
+            zName: String,
+            eTextRep: i32,
+            xCompare: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateCollation16XCompareKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_create_collation16(arg0, &zName, eTextRep, xCompare)
+            })
+        }
         /// Calls `sqlite3_create_collation_v2`.
         pub fn sqlite3_create_collation_v2(
             &self,
@@ -6172,6 +6292,26 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_create_collation_v2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_create_collation_v2_async(
+            &self,
+            arg0: Db,
+            zName: String,
+            eTextRep: i32,
+            xCompare: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateCollationV2XCompareKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_create_collation_v2(arg0, &zName, eTextRep, xCompare)
+            })
         }
         /// * CAPI3REF: Create and Destroy VFS Filenames
         /// *
@@ -6495,6 +6635,41 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_create_function`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_create_function_async(
+            &self,
+            db: Db,
+            zFunctionName: String,
+            nArg: i32,
+            eTextRep: i32,
+            xFunc: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionXFuncKept>,
+            >,
+            xStep: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionXStepKept>,
+            >,
+            xFinal: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionXFinalKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_create_function(
+                        db,
+                        &zFunctionName,
+                        nArg,
+                        eTextRep,
+                        xFunc,
+                        xStep,
+                        xFinal,
+                    )
+            })
+        }
         /// Calls `sqlite3_create_function16`.
         pub fn sqlite3_create_function16(
             &self,
@@ -6597,6 +6772,41 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_create_function16`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_create_function16_async(
+            &self,
+            db: Db,
+            zFunctionName: String,
+            nArg: i32,
+            eTextRep: i32,
+            xFunc: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunction16XFuncKept>,
+            >,
+            xStep: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunction16XStepKept>,
+            >,
+            xFinal: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunction16XFinalKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_create_function16(
+                        db,
+                        &zFunctionName,
+                        nArg,
+                        eTextRep,
+                        xFunc,
+                        xStep,
+                        xFinal,
+                    )
+            })
+        }
         /// Calls `sqlite3_create_function_v2`.
         pub fn sqlite3_create_function_v2(
             &self,
@@ -6698,6 +6908,41 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_create_function_v2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_create_function_v2_async(
+            &self,
+            db: Db,
+            zFunctionName: String,
+            nArg: i32,
+            eTextRep: i32,
+            xFunc: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XFuncKept>,
+            >,
+            xStep: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XStepKept>,
+            >,
+            xFinal: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XFinalKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_create_function_v2(
+                        db,
+                        &zFunctionName,
+                        nArg,
+                        eTextRep,
+                        xFunc,
+                        xStep,
+                        xFinal,
+                    )
+            })
         }
         /// * CAPI3REF: Number of columns in a result set
         /// * METHOD: sqlite3_stmt
@@ -9837,6 +10082,25 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pzErrMsg))
         }
+        /// [`Self::sqlite3_load_extension`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_load_extension_async(
+            &self,
+            db: Db,
+            zFile: String,
+            zProc: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::core::option::Option<::std::string::String>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_load_extension(db, &zFile, zProc.as_deref())
+            })
+        }
         /// `sqlite3_log` called as the spec declares it: `void sqlite3_log_str(int iErrCode, const char *zFormat, const char *arg)`.
         ///
         /// * CAPI3REF: Error Logging Interface
@@ -10291,6 +10555,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_mprintf_str`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_mprintf_str_async(
+            &self,
+            zFormat: String,
+            arg: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<::core::option::Option<::std::string::String>, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_mprintf_str(&zFormat, arg.as_deref())
+            })
+        }
         /// * CAPI3REF: Mutexes
         /// *
         /// * The SQLite core uses these routines for thread
@@ -10667,6 +10946,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_next_stmt`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_next_stmt_async(
+            &self,
+            pDb: Db,
+            pStmt: ::core::option::Option<Stmt>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Stmt, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_next_stmt(pDb, pStmt)
+            })
         }
         /// * CAPI3REF: Opening A New Database Connection
         /// * CONSTRUCTOR: sqlite3
@@ -11082,6 +11376,22 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppDb))
+        }
+        /// [`Self::sqlite3_open_v2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_open_v2_async(
+            &self,
+            filename: String,
+            flags: i32,
+            zVfs: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, Db), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_open_v2(&filename, flags, zVfs.as_deref())
+            })
         }
         /// Calls `sqlite3_os_end`.
         pub fn sqlite3_os_end(&self) -> ::core::result::Result<i32, Error> {
@@ -11713,6 +12023,23 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_profile`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_profile_async(
+            &self,
+            arg0: Db,
+            xProfile: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3ProfileXProfileKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_profile(arg0, xProfile)
+            })
+        }
         /// * CAPI3REF: Query Progress Callbacks
         /// * METHOD: sqlite3
         /// *
@@ -11798,6 +12125,24 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_progress_handler`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_progress_handler_async(
+            &self,
+            arg0: Db,
+            arg1: i32,
+            arg2: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3ProgressHandlerArg2Kept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_progress_handler(arg0, arg1, arg2)
+            })
         }
         /// * CAPI3REF: Pseudo-Random Number Generator
         /// *
@@ -13274,6 +13619,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_rollback_hook`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_rollback_hook_async(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3RollbackHookArg1Kept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_rollback_hook(arg0, arg1)
+            })
+        }
         /// * CAPI3REF: Serialize a database
         /// *
         /// * The sqlite3_serialize(D,S,P,F) interface returns a pointer to memory
@@ -13513,6 +13873,23 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_set_authorizer`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_set_authorizer_async(
+            &self,
+            arg0: Db,
+            xAuth: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3SetAuthorizerXAuthKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_set_authorizer(arg0, xAuth)
+            })
+        }
         /// * CAPI3REF: Set the Last Insert Rowid value.
         /// * METHOD: sqlite3
         /// *
@@ -13721,6 +14098,26 @@ mod __dllgen {
                     ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_zBuf))
+        }
+        /// [`Self::sqlite3_snprintf_str`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_snprintf_str_async(
+            &self,
+            zBuf_capacity: usize,
+            zFormat: String,
+            arg: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (::core::option::Option<usize>, ::std::string::String),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_snprintf_str(zBuf_capacity, &zFormat, arg.as_deref())
+            })
         }
         /// * CAPI3REF: Deprecated Soft Heap Limit Interface
         /// * DEPRECATED
@@ -14773,6 +15170,22 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_str_appendf_str`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_appendf_str_async(
+            &self,
+            s: Str,
+            zFormat: String,
+            arg: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_appendf_str(s, &zFormat, arg.as_deref())
+            })
+        }
         /// * CAPI3REF: Status Of A Dynamic String
         /// * METHOD: sqlite3_str
         /// *
@@ -15006,6 +15419,20 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_str_new`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_str_new_async(
+            &self,
+            arg0: ::core::option::Option<Db>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Str, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_str_new(arg0)
+            })
         }
         /// Calls `sqlite3_str_reset`.
         pub fn sqlite3_str_reset(&self, arg0: Str) -> ::core::result::Result<(), Error> {
@@ -15568,6 +15995,39 @@ mod __dllgen {
                 __dllgen_a_pAutoinc,
             ))
         }
+        /// [`Self::sqlite3_table_column_metadata`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_table_column_metadata_async(
+            &self,
+            db: Db,
+            zDbName: ::core::option::Option<String>,
+            zTableName: String,
+            zColumnName: String,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (
+                    i32,
+                    ::core::option::Option<::std::string::String>,
+                    ::core::option::Option<::std::string::String>,
+                    i32,
+                    i32,
+                    i32,
+                ),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this
+                    .sqlite3_table_column_metadata(
+                        db,
+                        zDbName.as_deref(),
+                        &zTableName,
+                        &zColumnName,
+                    )
+            })
+        }
         /// Calls `sqlite3_thread_cleanup`.
         pub fn sqlite3_thread_cleanup(&self) -> ::core::result::Result<(), Error> {
             let () = self
@@ -15888,6 +16348,21 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::sqlite3_trace`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_trace_async(
+            &self,
+            arg0: Db,
+            xTrace: ::core::option::Option<::std::boxed::Box<Sqlite3TraceXTraceKept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_trace(arg0, xTrace)
+            })
+        }
         /// `sqlite3_trace_v2` called as the spec declares it: `int sqlite3_trace_v2_stmt(sqlite3 *db, unsigned mask, int (*callback)(unsigned event, void *ctx, sqlite3_stmt *stmt, const char *sql), void *ctx)`.
         ///
         /// * CAPI3REF: SQL Trace Hook
@@ -15973,6 +16448,23 @@ mod __dllgen {
                     ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::sqlite3_trace_v2_stmt`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_trace_v2_stmt_async(
+            &self,
+            db: Db,
+            callback: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3TraceV2StmtCallbackKept>,
+            >,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_trace_v2_stmt(db, callback)
+            })
         }
         /// Calls `sqlite3_transfer_bindings`.
         pub fn sqlite3_transfer_bindings(
@@ -16072,6 +16564,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_txn_state`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_txn_state_async(
+            &self,
+            arg0: Db,
+            zSchema: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_txn_state(arg0, zSchema.as_deref())
+            })
+        }
         /// * CAPI3REF: Data Change Notification Callbacks
         /// * METHOD: sqlite3
         /// *
@@ -16170,6 +16677,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_update_hook`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_update_hook_async(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3UpdateHookArg1Kept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_update_hook(arg0, arg1)
+            })
         }
         /// Calls `sqlite3_uri_boolean`.
         pub fn sqlite3_uri_boolean(
@@ -17515,6 +18037,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_vfs_find`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_vfs_find_async(
+            &self,
+            zVfsName: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<Vfs, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_vfs_find(zVfsName.as_deref())
+            })
+        }
         /// Calls `sqlite3_vfs_register`.
         pub fn sqlite3_vfs_register(
             &self,
@@ -17738,6 +18274,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::sqlite3_wal_checkpoint`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_wal_checkpoint_async(
+            &self,
+            db: Db,
+            zDb: ::core::option::Option<String>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_wal_checkpoint(db, zDb.as_deref())
+            })
+        }
         /// * CAPI3REF: Checkpoint a database
         /// * METHOD: sqlite3
         /// *
@@ -17871,6 +18422,22 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt))
         }
+        /// [`Self::sqlite3_wal_checkpoint_v2`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_wal_checkpoint_v2_async(
+            &self,
+            db: Db,
+            zDb: ::core::option::Option<String>,
+            eMode: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(i32, i32, i32), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_wal_checkpoint_v2(db, zDb.as_deref(), eMode)
+            })
+        }
         /// * CAPI3REF: Write-Ahead Log Commit Hook
         /// * METHOD: sqlite3
         /// *
@@ -17955,6 +18522,21 @@ mod __dllgen {
                     ),
                 )?;
             Ok(())
+        }
+        /// [`Self::sqlite3_wal_hook`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn sqlite3_wal_hook_async(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3WalHookArg1Kept>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.sqlite3_wal_hook(arg0, arg1)
+            })
         }
     }
     /// Runs the closure of a callback the library kept, during whatever call it fires in.

@@ -517,6 +517,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::adler32`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn adler32_async(
+            &self,
+            adler: u32,
+            buf: ::core::option::Option<Vec<u8>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.adler32(adler, buf.as_deref())
+            })
+        }
         /// Calls `adler32_combine`.
         pub fn adler32_combine(
             &self,
@@ -640,6 +655,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::adler32_z`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn adler32_z_async(
+            &self,
+            adler: u32,
+            buf: ::core::option::Option<Vec<u8>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.adler32_z(adler, buf.as_deref())
+            })
         }
         /// Compresses the source buffer into the destination buffer.  sourceLen is
         /// the byte length of the source buffer.  Upon entry, destLen is the total size
@@ -888,6 +918,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::crc32`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn crc32_async(
+            &self,
+            crc: u32,
+            buf: ::core::option::Option<Vec<u8>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.crc32(crc, buf.as_deref())
+            })
+        }
         /// Calls `crc32_combine`.
         pub fn crc32_combine(
             &self,
@@ -1130,6 +1175,21 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// [`Self::crc32_z`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn crc32_z_async(
+            &self,
+            crc: u32,
+            buf: ::core::option::Option<Vec<u8>>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<u32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.crc32_z(crc, buf.as_deref())
+            })
         }
         /// deflate compresses as much data as possible, and stops when the input
         /// buffer becomes empty or the output buffer becomes full.  It may introduce

@@ -369,35 +369,12 @@ fn run_call_at(
     owner: kept::Owner,
     lane: u16,
 ) -> Result<Status, WireError> {
-    if !crate::trace::on() {
-        return run_traceless(lib, h, payload, out, input, output, max_frame, depth, bulk, owner, lane);
-    }
-    let name = lib.function_name(h.id);
-    crate::trace::call("host", h.seq, name, payload);
-    let start = std::time::Instant::now();
-    let status = run_traceless(lib, h, payload, out, input, output, max_frame, depth, bulk, owner, lane);
-    let shown = match &status {
-        Ok(s) => format!("{s:?}"),
-        Err(e) => format!("connection: {e}"),
-    };
-    crate::trace::ret("host", h.seq, name, out.payload(), &shown, start.elapsed());
-    status
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run_traceless(
-    lib: &dyn Library,
-    h: &Header,
-    payload: &[u8],
-    out: &mut Writer,
-    input: &mut dyn Frames,
-    output: &mut dyn Write,
-    max_frame: u32,
-    depth: u32,
-    bulk: Option<crate::wire::Bulk>,
-    owner: kept::Owner,
-    lane: u16,
-) -> Result<Status, WireError> {
+    // Traced (see `crate::trace`): the call's event before it, its return after.
+    let traced = crate::trace::on().then(|| {
+        let name = lib.function_name(h.id);
+        crate::trace::call("host", h.seq, name, payload);
+        (name, std::time::Instant::now())
+    });
     out.clear();
     let (result, failed, fresh) = {
         let mut cx = CallContext {
@@ -451,6 +428,13 @@ fn run_traceless(
     // it): let go of, freed once the library lets go too.
     if !fresh.is_empty() && !matches!(status, Ok(Status::Ok)) {
         retained::free(&fresh, owner);
+    }
+    if let Some((name, start)) = traced {
+        let shown = match &status {
+            Ok(s) => format!("{s:?}"),
+            Err(e) => format!("connection: {e}"),
+        };
+        crate::trace::ret("host", h.seq, name, out.payload(), &shown, start.elapsed());
     }
     status
 }

@@ -182,5 +182,21 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// [`Self::kx_sum_opt`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_sum_opt_async(
+            &self,
+            data: ::core::option::Option<Vec<u8>>,
+            count: i32,
+            stride: i32,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<i32, Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_sum_opt(data.as_deref(), count, stride)
+            })
+        }
     }
 }

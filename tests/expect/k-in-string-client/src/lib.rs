@@ -135,6 +135,18 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// [`Self::kx_close`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_close_async(
+            &self,
+            dev: ::core::option::Option<Device>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<(), Error>,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || __dllgen_this.kx_close(dev))
+        }
         /// The device opened with `path` most recently, or NULL.
         pub fn kx_find(&self, path: &str) -> ::core::result::Result<Device, Error> {
             let (__dllgen_ret,) = self

@@ -417,6 +417,25 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
+        /// [`Self::kx_camera_submit`] without blocking the caller's executor (any executor): the call
+        /// runs on a runtime thread and the future completes with its result. Dropping the
+        /// future does not cancel the call: it completes in the host and its result is dropped.
+        pub fn kx_camera_submit_async(
+            &self,
+            cam: Camera,
+            buf_capacity: usize,
+            done: ::std::boxed::Box<KxDoneFnKept>,
+        ) -> ::dllgen_runtime::client::future::CallFuture<
+            ::core::result::Result<
+                (i32, ::dllgen_runtime::marshal::retained::Retained<u8>),
+                Error,
+            >,
+        > {
+            let __dllgen_this = self.clone();
+            ::dllgen_runtime::client::future::spawn(move || {
+                __dllgen_this.kx_camera_submit(cam, buf_capacity, done)
+            })
+        }
     }
     /// Runs the closure of a callback the library kept, during whatever call it fires in.
     fn __dllgen_kept_dispatch(
