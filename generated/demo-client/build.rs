@@ -2,6 +2,7 @@
 //! With the `embed-host` feature: builds `demo-host` for `i686-unknown-linux-gnu` and
 //! puts it where the client includes it (see the runtime's `client/embed/build.rs`).
 include!("../../runtime/src/client/embed/build.rs");
+#[rustfmt::skip]
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     if std::env::var_os("CARGO_FEATURE_EMBED_HOST").is_some() {

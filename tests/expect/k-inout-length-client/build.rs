@@ -2,9 +2,14 @@
 //! With the `embed-host` feature: builds `k-inout-length-host` for `i686-unknown-linux-gnu` and
 //! puts it where the client includes it (see the runtime's `client/embed/build.rs`).
 include!("../../../runtime/src/client/embed/build.rs");
+#[rustfmt::skip]
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     if std::env::var_os("CARGO_FEATURE_EMBED_HOST").is_some() {
-        dllgen_embed_host("k-inout-length-host", "i686-unknown-linux-gnu", "../../../runtime/src");
+        dllgen_embed_host(
+            "k-inout-length-host",
+            "i686-unknown-linux-gnu",
+            "../../../runtime/src",
+        );
     }
 }
