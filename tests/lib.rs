@@ -164,31 +164,31 @@ pub fn build_cdylib_release(package: &str, file: &str, target: &str) -> PathBuf 
 /// [`build_cdylib`] with the host embedded (the `embed-host` feature), in a target folder
 /// of its own (the library's file name is the same as without it).
 pub fn build_cdylib_embedded(package: &str, file: &str, target: &str) -> PathBuf {
-    cdylib_in("rig-lib-embedded", package, file, target, false)
+    cdylib_in("rig-lib-embedded", package, file, target, "embed-host", false)
 }
 
 fn cdylib(package: &str, file: &str, target: &str, release: bool) -> PathBuf {
     // Not beside the rig's programs: a proxy named like a library (zlib1.dll) would be the
     // one a program in its folder loads, even Wine's own user32 for its zlib.
-    cdylib_in("rig-lib", package, file, target, release)
+    cdylib_in("rig-lib", package, file, target, "", release)
 }
 
-fn cdylib_in(dir: &str, package: &str, file: &str, target: &str, release: bool) -> PathBuf {
+fn cdylib_in(dir: &str, package: &str, file: &str, target: &str, features: &str, release: bool) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    let key = format!("{dir}/{package}/{target}/{release}");
+    let key = format!("{dir}/{package}/{target}/{features}/{release}");
     if let Some(path) = built.get(&key) {
         return path.clone();
     }
     let target_dir = workspace_root().join("target").join(dir);
-    let embedded = (dir == "rig-lib-embedded").then_some(["--features", "embed-host"]);
+    let features = (!features.is_empty()).then_some(["--features", features]);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = run(
         Command::new(cargo)
             .args(["build", "--quiet", "-p", package, "--lib", "--target", target, "--target-dir"])
             .arg(&target_dir)
             .args(release.then_some("--release"))
-            .args(embedded.into_iter().flatten())
+            .args(features.into_iter().flatten())
             .current_dir(workspace_root()),
         Duration::from_secs(600),
     );

@@ -168,13 +168,15 @@ impl Builder {
         for w in &rendered.warnings {
             eprintln!("{w}");
         }
-        let top = |p: &Path| p.components().next().map(|c| PathBuf::from(c.as_os_str()));
-        let stale: std::collections::BTreeSet<_> =
-            crate::emit::compare(&rendered.files, &self.out).changed.iter().filter_map(|p| top(p)).collect();
+        let stale: std::collections::BTreeSet<_> = crate::emit::compare(&rendered.files, &self.out)
+            .changed
+            .iter()
+            .map(|p| crate::emit::crate_of(p))
+            .collect();
         let files: crate::emit::Files = rendered
             .files
             .into_iter()
-            .filter(|(path, _)| top(path).is_some_and(|t| stale.contains(&t)))
+            .filter(|(path, _)| stale.contains(&crate::emit::crate_of(path)))
             .collect();
         if files.is_empty() {
             return Ok(Vec::new());

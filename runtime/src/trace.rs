@@ -58,14 +58,14 @@ pub fn render(bytes: &[u8]) -> String {
     s
 }
 
-/// The event before a call.
+/// The event before a call (the caller checked [`on`]).
 #[allow(unused_variables)]
 pub fn call(side: &'static str, seq: u32, function: &str, args: &[u8]) {
     #[cfg(feature = "trace")]
     tracing::debug!(target: "dllgen", side, call = seq, function, args = %render(args), "call");
 }
 
-/// The event after a call.
+/// The event after a call (the caller checked [`on`] before it).
 pub fn ret(
     side: &'static str,
     seq: u32,
@@ -74,9 +74,7 @@ pub fn ret(
     status: &str,
     elapsed: std::time::Duration,
 ) {
-    if on() {
-        ret_rendered(side, seq, function, &render(results), status, elapsed);
-    }
+    ret_rendered(side, seq, function, &render(results), status, elapsed);
 }
 
 /// [`ret`] with the results already rendered.

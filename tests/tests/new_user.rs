@@ -57,19 +57,26 @@ fn installed_dllgen() -> &'static Path {
     })
 }
 
+/// `dir/vendor/`: what the vendor ships, the library and zlib's headers. Returns the
+/// library's file name.
+fn vendor<'a>(dir: &Path, library: &'a Path) -> &'a str {
+    let vendor = dir.join("vendor");
+    std::fs::create_dir_all(&vendor).unwrap();
+    let include = workspace_root().join("tests/real/zlib/include");
+    for h in ["zlib.h", "zconf.h"] {
+        std::fs::copy(include.join(h), vendor.join(h)).unwrap();
+    }
+    let file = library.file_name().unwrap().to_str().unwrap();
+    std::fs::copy(library, vendor.join(file)).unwrap();
+    file
+}
+
 /// A user's project in an empty folder: `vendor/` with the library and zlib's headers, the
 /// spec (pointing at `library`), `squeeze.rs` and its Cargo.toml, then `dllgen generate`.
 fn project(name: &str, library: &Path) -> PathBuf {
     let dllgen = installed_dllgen();
     let dir = scratch(name);
-    let vendor = dir.join("vendor");
-    std::fs::create_dir_all(&vendor).unwrap();
-    let real = workspace_root().join("tests/real/zlib");
-    for h in ["zlib.h", "zconf.h"] {
-        std::fs::copy(real.join("include").join(h), vendor.join(h)).unwrap();
-    }
-    let file = library.file_name().unwrap().to_str().unwrap();
-    std::fs::copy(library, vendor.join(file)).unwrap();
+    let file = vendor(&dir, library);
     let ours = workspace_root().join("tests/new_user");
     let spec = std::fs::read_to_string(ours.join("zlib.yaml")).unwrap();
     std::fs::write(dir.join("zlib.yaml"), spec.replace("vendor/libz.so.1", &format!("vendor/{file}")))
@@ -231,13 +238,8 @@ fn a_new_user_builds_a_windows_program_on_zlib1_dll_and_ships_one_file() {
 #[test]
 fn a_build_script_regenerates_the_crates_when_the_spec_changes() {
     let dir = scratch("build-script");
-    let vendor = dir.join("vendor");
-    std::fs::create_dir_all(vendor.join("../src")).unwrap();
-    let real = workspace_root().join("tests/real/zlib");
-    for h in ["zlib.h", "zconf.h"] {
-        std::fs::copy(real.join("include").join(h), vendor.join(h)).unwrap();
-    }
-    std::fs::copy(real.join("i386/libz.so.1"), vendor.join("libz.so.1")).unwrap();
+    vendor(&dir, &workspace_root().join("tests/real/zlib/i386/libz.so.1"));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
     let ours = workspace_root().join("tests/build_script");
     let manifest = std::fs::read_to_string(ours.join("Cargo.toml.txt")).unwrap();
     let codegen = workspace_root().join("codegen");

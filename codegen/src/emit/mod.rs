@@ -251,6 +251,11 @@ pub fn compare(files: &Files, out: &Path) -> Stale {
     Stale { changed }
 }
 
+/// The crate folder (below the output folder) a generated file belongs to.
+pub fn crate_of(path: &Path) -> PathBuf {
+    path.components().next().map(|c| PathBuf::from(c.as_os_str())).unwrap_or_default()
+}
+
 /// Writes both crates into `out`, all or nothing: every crate is written into a fresh
 /// folder beside its final place, then all are swapped in; on any error the previous
 /// output is restored and the staging folders removed. A crate folder is replaced whole
@@ -259,7 +264,7 @@ pub fn compare(files: &Files, out: &Path) -> Stale {
 pub fn write(files: &Files, out: &Path) -> std::io::Result<()> {
     let mut crates: BTreeMap<PathBuf, Vec<(&PathBuf, &String)>> = BTreeMap::new();
     for (path, text) in files {
-        let top = path.components().next().map(|c| PathBuf::from(c.as_os_str())).unwrap_or_default();
+        let top = crate_of(path);
         crates.entry(top).or_default().push((path, text));
     }
     for top in crates.keys() {

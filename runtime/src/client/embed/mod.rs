@@ -16,39 +16,22 @@ include!("sha256.rs");
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// The host `bytes` as a file named `file_name` in the cache, written if it is missing or
 /// different. `digest` is their SHA-256 in hex if known (the build script computes it),
-/// else it is computed here, once per process. The error says what was found and where.
+/// else it is computed here. The error says what was found and where.
 pub fn materialize(file_name: &str, bytes: &'static [u8], digest: Option<&str>) -> Result<PathBuf, String> {
-    static NAMES: OnceLock<std::sync::Mutex<Vec<(usize, String)>>> = OnceLock::new();
-    let digest = if let Some(d) = digest.filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        d.to_string()
-    } else {
-        // Hashed once per process (the same bytes are started again on a restart).
-        let names = NAMES.get_or_init(Default::default);
-        let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
-        let key = bytes.as_ptr() as usize;
-        match names.iter().find(|(k, _)| *k == key) {
-            Some((_, d)) => d.clone(),
-            None => {
-                let d = hex(&sha256(bytes));
-                names.push((key, d.clone()));
-                d
-            }
-        }
+    let digest = match digest.filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit())) {
+        Some(d) => d.to_string(),
+        None => hex(&sha256(bytes)),
     };
     let root = cache_root()?;
     private_dir(&root)?;
     let dir = root.join(&digest[..32]);
     private_dir(&dir)?;
     let path = dir.join(file_name);
-    match same_content(&path, bytes) {
-        Ok(true) => return Ok(path),
-        Ok(false) => {}
-        Err(e) => return Err(e),
+    if same_content(&path, bytes)? {
+        return Ok(path);
     }
     write_new(&path, bytes)
         .map_err(|e| format!("cannot write the embedded host to {}: {e}", path.display()))?;
